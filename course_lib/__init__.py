@@ -1,0 +1,1 @@
+"""course_lib: the tested library behind the CNN compression course notebooks."""

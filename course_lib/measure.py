@@ -1,0 +1,231 @@
+"""Measuring a model: parameters, MACs/FLOPs and connections per layer, bytes on disk, CPU latency,
+and checkpoints that are written atomically and loaded safely.
+
+Counting conventions used in every table of the course:
+MACs = multiply-accumulates of conv and linear layers for ONE input image;
+FLOPs = 2 x MACs, which is what ``torch.utils.flop_counter.FlopCounterMode`` reports;
+bytes = the length of the real serialized ``state_dict`` file.
+"""
+import io
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+import torch.nn as nn
+from torch.utils.flop_counter import FlopCounterMode
+
+POOLS = (nn.MaxPool2d, nn.AvgPool2d)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file exists but cannot be read as a state_dict."""
+
+
+def _check_model(model):
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+
+
+def _check_shape(input_shape):
+    if (not isinstance(input_shape, (tuple, list)) or len(input_shape) == 0
+            or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in input_shape)):
+        raise ValueError(f"input_shape must be a tuple of positive ints for one sample, e.g. (1, 28, 28), "
+                         f"got {input_shape!r}")
+    return tuple(input_shape)
+
+
+def count_params(model):
+    """Number of parameters (trainable or not) of ``model``."""
+    _check_model(model)
+    return sum(p.numel() for p in model.parameters())
+
+
+def _macs(module, inp, out):
+    """Multiply-accumulates of one Conv2d / Linear call, per image (batch of 1)."""
+    if isinstance(module, nn.Conv2d):
+        kh, kw = module.kernel_size
+        return out[0].numel() * (module.in_channels // module.groups) * kh * kw
+    return out[0].numel() * module.in_features
+
+
+def _connections(module, inp, out):
+    """Connections per image as LeCun et al. count them: each output unit's inputs plus its bias."""
+    bias = int(getattr(module, "bias", None) is not None)
+    if isinstance(module, nn.Conv2d):
+        kh, kw = module.kernel_size
+        return out[0].numel() * ((module.in_channels // module.groups) * kh * kw + bias)
+    if isinstance(module, nn.Linear):
+        return out[0].numel() * (module.in_features + bias)
+    if isinstance(module, POOLS):
+        k = module.kernel_size
+        return out[0].numel() * (k * k if isinstance(k, int) else k[0] * k[1])
+    if hasattr(module, "connections"):
+        return module.connections(out)
+    return 0
+
+
+def _rows(model):
+    """(name, module) of the table's rows: leaf modules, or modules marked ``is_layer``,
+    keeping only those with parameters, MACs or connections (no activations, flatten, dropout)."""
+    rows, inside = [], ()
+    for name, m in model.named_modules():
+        if inside and name.startswith(inside):
+            continue
+        is_leaf = next(m.children(), None) is None
+        if getattr(m, "is_layer", False) or (is_leaf and name):
+            inside = name + "."
+            counted = isinstance(m, (nn.Conv2d, nn.Linear) + POOLS) or hasattr(m, "connections")
+            if counted or any(True for _ in m.parameters()):
+                rows.append((name, m))
+    return rows
+
+
+def layer_table(model, input_shape):
+    """Per-layer table of ``model`` for one input of ``input_shape`` (C, H, W) or (features,).
+
+    Columns: layer (qualified name), type, output (shape without batch), params, MACs,
+    FLOPs (= 2 MACs), connections. Rows in forward order; the model runs once in eval mode.
+    """
+    _check_model(model)
+    shape = _check_shape(input_shape)
+    macs, seen, hooks = {}, {}, []
+    rows = dict(_rows(model))
+
+    def record(mod, inp, out, name):  # a forward hook must return None, or it replaces the output
+        if isinstance(mod, (nn.Conv2d, nn.Linear)):
+            macs[name] = macs.get(name, 0) + _macs(mod, inp, out)
+        if name in rows and name not in seen:
+            seen[name] = (tuple(out.shape[1:]), _connections(mod, inp, out))
+
+    for name, m in model.named_modules():
+        if name in rows or isinstance(m, (nn.Conv2d, nn.Linear)):
+            hooks.append(m.register_forward_hook(lambda mod, i, o, name=name: record(mod, i, o, name)))
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(1, *shape))
+    finally:
+        model.train(was_training)
+        for h in hooks:
+            h.remove()
+    records = []
+    for name, (out_shape, conns) in seen.items():
+        m = rows[name]
+        row_macs = sum(v for k, v in macs.items() if k == name or k.startswith(name + "."))
+        records.append({"layer": name, "type": type(m).__name__, "output": out_shape,
+                        "params": count_params(m), "MACs": row_macs, "FLOPs": 2 * row_macs,
+                        "connections": conns})
+    return pd.DataFrame.from_records(records)
+
+
+def flop_counter(model, input_shape):
+    """FLOPs of one forward pass of one input, by ``FlopCounterMode``: ``(total, {module: flops})``."""
+    _check_model(model)
+    shape = _check_shape(input_shape)
+    was_training = model.training
+    model.eval()
+    counter = FlopCounterMode(display=False)
+    try:
+        with torch.no_grad(), counter:
+            model(torch.zeros(1, *shape))
+    finally:
+        model.train(was_training)
+    root = type(model).__name__  # the counter names modules "<root class>.<qualified name>"
+    per_module = {name.removeprefix(root + "."): sum(ops.values())
+                  for name, ops in counter.get_flop_counts().items() if name not in ("Global", root)}
+    return counter.get_total_flops(), per_module
+
+
+def state_dict_bytes(model):
+    """Bytes of ``model.state_dict()`` serialized with ``torch.save`` (the size of its file)."""
+    _check_model(model)
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    return buffer.getbuffer().nbytes
+
+
+def summary(model, input_shape):
+    """Deterministic size figures of ``model``: params, MACs, FLOPs (one input) and state_dict bytes."""
+    table = layer_table(model, input_shape)
+    return {"params": count_params(model), "MACs": int(table["MACs"].sum()),
+            "FLOPs": int(table["FLOPs"].sum()), "bytes": state_dict_bytes(model)}
+
+
+def latency(model, input_shape, batch_size=1, repeats=50, warmup=10, threads=None):
+    """CPU latency of ``model`` on a batch of ``batch_size`` inputs of ``input_shape``.
+
+    Warm-up calls first, then the median (and quartiles) of ``repeats`` timed calls, in ms.
+    ``threads`` sets torch's intra-op threads for the measurement (default: torch's current).
+    Returns ``{"median_ms", "q1_ms", "q3_ms", "threads", "batch_size"}``.
+    """
+    _check_model(model)
+    shape = _check_shape(input_shape)
+    for value, name in ((batch_size, "batch_size"), (repeats, "repeats")):
+        if not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be a non-negative int, got {warmup!r}")
+    old_threads = torch.get_num_threads()
+    if threads is not None:
+        if not isinstance(threads, int) or threads <= 0:
+            raise ValueError(f"threads must be a positive int, got {threads!r}")
+        torch.set_num_threads(threads)
+    was_training = model.training
+    model.eval()
+    x = torch.randn(batch_size, *shape)
+    times = []
+    try:
+        with torch.inference_mode():
+            for i in range(warmup + repeats):
+                start = time.perf_counter()
+                model(x)
+                if i >= warmup:
+                    times.append((time.perf_counter() - start) * 1e3)
+        used = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(old_threads)
+        model.train(was_training)
+    q1, median, q3 = torch.tensor(times).quantile(torch.tensor([0.25, 0.5, 0.75])).tolist()
+    return {"median_ms": median, "q1_ms": q1, "q3_ms": q3, "threads": used, "batch_size": batch_size}
+
+
+def save_checkpoint(model_or_state, path):
+    """Write a state_dict (or a model's) to ``path`` atomically: a half-written file never
+    replaces a good one. Returns the file size in bytes."""
+    state = model_or_state.state_dict() if isinstance(model_or_state, nn.Module) else model_or_state
+    if not isinstance(state, dict):
+        raise TypeError(f"model_or_state must be an nn.Module or a state_dict, got {type(model_or_state).__name__}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path.stat().st_size
+
+
+def load_checkpoint(path):
+    """Load a state_dict saved by :func:`save_checkpoint` with ``weights_only=True``.
+
+    Raises ``FileNotFoundError`` when missing and :class:`CheckpointError` when unreadable;
+    the file is left as it is.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for truncated or foreign files
+        raise CheckpointError(f"checkpoint {path} is unreadable ({type(err).__name__}); "
+                              "delete it and re-run to rebuild it") from err
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {path} does not hold a state_dict")
+    return state

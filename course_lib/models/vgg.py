@@ -1,0 +1,83 @@
+"""The VGG family (Simonyan & Zisserman 2015) in torchvision's layout: ``features`` (convs and
+max-pools) -> ``avgpool`` -> ``classifier`` (three fully connected layers).
+
+At width 1, 224x224 input and 3 channels, ``vgg16()`` has exactly the parameters of
+``torchvision.models.vgg16`` (138,357,544) and loads its state_dict. ``width`` scales every conv,
+``input_size`` the spatial size, so the same topology runs on 32x32 MNIST on a laptop.
+"""
+import torch.nn as nn
+
+from ._checks import check_input, positive_int
+
+# Numbers are conv output channels, "M" a 2x2 max-pool (the paper's configurations A, B, D, E).
+CFGS = {
+    "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+    "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
+          512, 512, 512, 512, "M"],
+}
+
+
+class VGG(nn.Module):
+    """A VGG network: (N, in_channels, H, W) with H, W >= 32 -> logits (N, num_classes).
+
+    cfg: "A" (VGG-11), "B" (13), "D" (16) or "E" (19); batch_norm: BatchNorm after every conv;
+    width: multiplier of conv channels (> 0); input_size: the side the classifier is sized for,
+    a multiple of 32 (the average pool outputs input_size/32 squared); hidden: width of the two
+    hidden fully connected layers.
+    """
+
+    def __init__(self, cfg="D", batch_norm=False, width=1.0, input_size=224, in_channels=3,
+                 num_classes=1000, hidden=4096, dropout=0.5):
+        super().__init__()
+        if cfg not in CFGS:
+            raise ValueError(f"cfg must be one of {sorted(CFGS)}, got {cfg!r}")
+        if not isinstance(width, (int, float)) or isinstance(width, bool) or width <= 0:
+            raise ValueError(f"width must be a positive number, got {width!r}")
+        if not isinstance(input_size, int) or input_size < 32 or input_size % 32:
+            raise ValueError(f"input_size must be a positive multiple of 32 (five 2x2 pools), got {input_size!r}")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        self.in_channels = positive_int(in_channels, "in_channels")
+        layers, channels = [], in_channels
+        for v in CFGS[cfg]:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+                continue
+            out = max(1, round(v * width))
+            layers.append(nn.Conv2d(channels, out, 3, padding=1))
+            layers += [nn.BatchNorm2d(out), nn.ReLU()] if batch_norm else [nn.ReLU()]
+            channels = out
+        self.features = nn.Sequential(*layers)
+        side = input_size // 32
+        self.avgpool = nn.AdaptiveAvgPool2d((side, side))
+        hidden = positive_int(hidden, "hidden")
+        self.classifier = nn.Sequential(
+            nn.Linear(channels * side * side, hidden), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(hidden, positive_int(num_classes, "num_classes")))
+        self._init_weights()
+
+    def _init_weights(self):
+        # The usual VGG initialisation (He-normal convs, small normal linears), as in torchvision.
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        check_input(x, "VGG", channels=self.in_channels, min_size=32)
+        x = self.avgpool(self.features(x))
+        return self.classifier(x.flatten(1))
+
+
+def vgg16(**kwargs):
+    """VGG-16 (configuration D); keyword arguments as for :class:`VGG`."""
+    return VGG("D", **kwargs)

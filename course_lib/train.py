@@ -1,0 +1,113 @@
+"""Training loops: ``fit`` (with early stopping on validation accuracy), ``evaluate``, ``fine_tune``,
+and ``fit_or_load`` for notebooks that reuse a trained model from ``data/cache/``."""
+import copy
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from . import config, measure
+
+
+def evaluate(model, loader, device=None):
+    """Mean cross-entropy loss and accuracy (fraction in [0, 1]) of ``model`` on ``loader``, in eval mode."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    device = device or config.device()
+    was_training = model.training
+    model.eval()
+    loss, correct, n = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            loss += F.cross_entropy(logits, y, reduction="sum").item()
+            correct += (logits.argmax(1) == y).sum().item()
+            n += len(y)
+    model.train(was_training)
+    if n == 0:
+        raise ValueError("loader must yield at least one batch")
+    return {"loss": loss / n, "accuracy": correct / n}
+
+
+def make_optimizer(params, name="sgd", lr=0.01, momentum=0.9, weight_decay=0.0):
+    """SGD with momentum (``"sgd"``) or Adam (``"adam"``) over ``params``."""
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    raise ValueError(f"optimizer must be 'sgd' or 'adam', got {name!r}")
+
+
+def fit(model, train_loader, val_loader=None, epochs=10, lr=0.01, optimizer="sgd", momentum=0.9,
+        weight_decay=0.0, patience=None, device=None, after_step=None, desc="train"):
+    """Train ``model`` in place with cross-entropy; returns the history, one dict per epoch:
+    ``{"epoch", "train_loss", "train_acc", "val_loss", "val_acc"}`` (val_* only with a val_loader).
+
+    With ``val_loader`` the weights of the best validation epoch are restored at the end, and
+    ``patience`` stops after that many epochs without improvement. ``after_step(model)`` runs
+    after every optimizer step (e.g. to keep pruned weights at zero). Only parameters with
+    ``requires_grad`` are trained.
+    """
+    if not isinstance(epochs, int) or epochs <= 0:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if patience is not None and (not isinstance(patience, int) or patience <= 0):
+        raise ValueError(f"patience must be a positive int or None, got {patience!r}")
+    device = device or config.device()
+    model.to(device)
+    opt = make_optimizer([p for p in model.parameters() if p.requires_grad], optimizer, lr, momentum, weight_decay)
+    history, best_acc, best_state, stale = [], -1.0, None, 0
+    for epoch in config.progress(range(1, epochs + 1), desc=desc):
+        model.train()
+        loss_sum, correct, n = 0.0, 0, 0
+        for x, y in train_loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            loss = F.cross_entropy(logits, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if after_step is not None:
+                after_step(model)
+            loss_sum += loss.item() * len(y)
+            correct += (logits.argmax(1) == y).sum().item()
+            n += len(y)
+        row = {"epoch": epoch, "train_loss": loss_sum / n, "train_acc": correct / n}
+        if val_loader is not None:
+            val = evaluate(model, val_loader, device)
+            row.update(val_loss=val["loss"], val_acc=val["accuracy"])
+            if val["accuracy"] > best_acc:
+                best_acc, best_state, stale = val["accuracy"], copy.deepcopy(model.state_dict()), 0
+            else:
+                stale += 1
+        history.append(row)
+        if patience is not None and stale >= patience:
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return history
+
+
+def fine_tune(model, train_loader, val_loader=None, epochs=3, lr=1e-3, **kwargs):
+    """A short :func:`fit` with a small learning rate, for recovering accuracy after compression."""
+    return fit(model, train_loader, val_loader, epochs=epochs, lr=lr, desc="fine-tune", **kwargs)
+
+
+def fit_or_load(model, name, train_loader, val_loader=None, **fit_kwargs):
+    """Load ``model``'s weights from ``data/cache/<name>.pt`` if present and readable, otherwise
+    train it with :func:`fit` and cache the result. Returns the history (``[]`` when loaded).
+
+    An unreadable cache file is reported and rebuilt, never trusted.
+    """
+    path = config.CACHE_DIR / f"{name}.pt"
+    if path.is_file():
+        try:
+            model.load_state_dict(measure.load_checkpoint(path))
+            return []
+        except (measure.CheckpointError, RuntimeError) as err:
+            print(f"cache {path.name} cannot be used ({err}); training again")
+    history = fit(model, train_loader, val_loader, **fit_kwargs)
+    measure.save_checkpoint(model, path)
+    return history

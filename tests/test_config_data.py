@@ -1,0 +1,111 @@
+import pytest
+import torch
+
+from course_lib import config, data
+
+
+def test_profile_default_and_invalid(monkeypatch):
+    monkeypatch.delenv("COURSE_PROFILE", raising=False)
+    assert config.profile() == "quick"
+    monkeypatch.setenv("COURSE_PROFILE", "FULL")
+    assert config.profile() == "full"
+    monkeypatch.setenv("COURSE_PROFILE", "fast")
+    with pytest.raises(ValueError, match=r"COURSE_PROFILE must be one of \('quick', 'full'\), got 'fast'"):
+        config.profile()
+
+
+def test_quick_device_is_cpu(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "quick")
+    assert config.device().type == "cpu"
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_seed_rejects_bad_seed(seed):
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+        config.seed_everything(seed)
+
+
+def test_seed_makes_torch_repeatable():
+    config.seed_everything(3)
+    a = torch.randn(5)
+    config.seed_everything(3)
+    assert torch.equal(a, torch.randn(5))
+
+
+def test_progress_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv("COURSE_PROGRESS", "0")
+    assert config.progress(range(3)).disable
+    monkeypatch.setenv("COURSE_PROGRESS", "1")
+    assert not config.progress(range(3)).disable
+
+
+def test_mnist_subset_split_is_fixed_stratified_and_disjoint():
+    parts = data.mnist_subset()
+    sizes = {k: len(v[1]) for k, v in parts.items()}
+    assert sizes == {"train": 3500, "val": 500, "test": 1000}
+    for name, (x, y) in parts.items():
+        assert x.shape[1:] == (1, 28, 28) and x.dtype == torch.float32
+        assert torch.bincount(y, minlength=10).tolist() == [sizes[name] // 10] * 10
+    # the same image never lands in two splits
+    rows = {name: {tuple(img.flatten()[::7].tolist()) for img in x} for name, (x, _) in parts.items()}
+    assert not rows["train"] & rows["test"] and not rows["train"] & rows["val"]
+    again = data.mnist_subset()
+    assert torch.equal(again["test"][0], parts["test"][0])
+
+
+def test_mnist_subset_padding_keeps_the_digit_centered():
+    x28 = data.mnist_subset(28)["val"][0]
+    x32 = data.mnist_subset(32)["val"][0]
+    assert x32.shape[1:] == (1, 32, 32)
+    assert torch.equal(x32[:, :, 2:30, 2:30], x28)
+    assert torch.allclose(x32[:, :, 0], torch.full_like(x32[:, :, 0], -data.MNIST_MEAN / data.MNIST_STD))
+
+
+@pytest.mark.parametrize("size", [0, 27, 30.0, None])
+def test_mnist_subset_rejects_bad_size(size):
+    with pytest.raises(ValueError, match="size must be an int >= 28"):
+        data.mnist_subset(size)
+
+
+def test_loaders_reject_bad_batch_size():
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        data.mnist_loaders(batch_size=0)
+
+
+def test_quick_loaders_shuffle_only_train(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "quick")
+    loaders = data.mnist_loaders(batch_size=100)
+    x, y = next(iter(loaders["test"]))
+    assert torch.equal(y, data.mnist_subset()["test"][1][:100])
+    assert len(loaders["train"].dataset) == 3500
+
+
+def test_full_profile_missing_data_gives_one_clear_message(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_PROFILE", "full")
+    monkeypatch.setattr(config, "DATA_DIR", tmp_path)
+
+    def offline(*args, **kwargs):
+        raise OSError("network unreachable")
+
+    import torchvision.datasets as tvd
+    monkeypatch.setattr(tvd, "OxfordIIITPet", offline)
+    monkeypatch.setattr(tvd, "MNIST", offline)
+    with pytest.raises(data.MissingDataError, match=r"(?s)Oxford-IIIT Pet.*dogs-vs-cats.*\{cat,dog\}"):
+        data.cats_vs_dogs_loaders()
+    with pytest.raises(data.MissingDataError, match="MNIST dataset"):
+        data.mnist_loaders()
+
+
+def test_kaggle_folder_is_used_when_present(monkeypatch, tmp_path):
+    from PIL import Image
+    monkeypatch.setattr(config, "DATA_DIR", tmp_path)
+    for split in ("train", "test"):
+        for i, cls in enumerate(("cat", "dog")):
+            folder = tmp_path / "dogs-vs-cats" / split / cls
+            folder.mkdir(parents=True)
+            for j in range(10):
+                Image.new("RGB", (300, 260), (i * 200, j * 20, 0)).save(folder / f"{j}.jpg")
+    loaders = data.cats_vs_dogs_loaders(batch_size=4)
+    x, y = next(iter(loaders["test"]))
+    assert x.shape == (4, 3, 224, 224)
+    assert len(loaders["train"].dataset) + len(loaders["val"].dataset) == 20

@@ -1,0 +1,100 @@
+import pytest
+import torch
+import torchvision
+
+from course_lib.measure import count_params, layer_table
+from course_lib.models.lenet import C3_TABLE, LeNet5, LeNet5Caffe, LeNet5Classic, LeNet300100, PartialConv2d
+from course_lib.models.vgg import VGG, vgg16
+
+
+@pytest.mark.parametrize("batch_norm, reference", [(False, torchvision.models.vgg16),
+                                                    (True, torchvision.models.vgg16_bn)])
+def test_vgg16_matches_torchvision(batch_norm, reference):
+    ours, theirs = vgg16(batch_norm=batch_norm), reference()
+    assert count_params(ours) == count_params(theirs)
+    ours.load_state_dict(theirs.state_dict())  # same names, same shapes
+    x = torch.randn(1, 3, 224, 224)
+    ours.eval(), theirs.eval()
+    with torch.no_grad():
+        assert torch.allclose(ours(x), theirs(x), atol=1e-5)
+
+
+def test_vgg16_parameter_count_is_the_papers():
+    assert count_params(vgg16()) == 138_357_544
+
+
+def test_vgg_width_and_input_size_scale_the_network():
+    small = vgg16(width=0.25, input_size=32, in_channels=1, num_classes=10, hidden=64)
+    convs = [m.out_channels for m in small.features if isinstance(m, torch.nn.Conv2d)]
+    assert convs == [16, 16, 32, 32, 64, 64, 64, 128, 128, 128, 128, 128, 128]
+    assert small(torch.randn(2, 1, 32, 32)).shape == (2, 10)
+    assert small.classifier[0].in_features == 128
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(width=0), "width must be a positive number"),
+    (dict(width=-1.0), "width must be a positive number"),
+    (dict(input_size=48), "input_size must be a positive multiple of 32"),
+    (dict(input_size=0), "input_size must be a positive multiple of 32"),
+    (dict(num_classes=0), "num_classes must be a positive int"),
+    (dict(in_channels=0), "in_channels must be a positive int"),
+    (dict(hidden=-4), "hidden must be a positive int"),
+    (dict(dropout=1.0), r"dropout must be in \[0, 1\)"),
+])
+def test_vgg_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        vgg16(**kwargs)
+
+
+def test_vgg_rejects_unknown_cfg():
+    with pytest.raises(ValueError, match="cfg must be one of"):
+        VGG("Z")
+
+
+@pytest.mark.parametrize("model, bad", [
+    (vgg16(width=0.1, input_size=32), torch.zeros(1, 3, 16, 16)),
+    (vgg16(width=0.1, input_size=32), torch.zeros(1, 1, 32, 32)),
+    (LeNet5Classic(), torch.zeros(1, 1, 28, 28)),
+    (LeNet5(), torch.zeros(1, 3, 28, 28)),
+    (LeNet5Caffe(), torch.zeros(1, 28, 28)),
+    (LeNet300100(), torch.zeros(1, 1, 32, 32)),
+])
+def test_models_reject_input_shapes_they_cannot_take(model, bad):
+    with pytest.raises(ValueError, match="expects input of shape"):
+        model(bad)
+
+
+def test_classic_lenet5_is_the_papers_table():
+    table = layer_table(LeNet5Classic(), (1, 32, 32)).set_index("layer")
+    assert table["params"].to_dict() == {"c1": 156, "s2": 12, "c3": 1516, "s4": 32, "c5": 48120,
+                                         "f6": 10164, "output": 0}
+    assert table["connections"].to_dict() == {"c1": 122304, "s2": 5880, "c3": 151600, "s4": 2000,
+                                              "c5": 48120, "f6": 10164, "output": 840}
+    assert table.loc["c3", "output"] == (16, 10, 10)
+
+
+def test_c3_output_map_only_sees_its_table_inputs():
+    c3 = PartialConv2d(C3_TABLE)
+    x = torch.randn(1, 6, 14, 14)
+    y = c3(x)
+    unused = [i for i in range(6) if i not in C3_TABLE[0]]
+    x2 = x.clone()
+    x2[:, unused] = torch.randn(1, len(unused), 14, 14)
+    y2 = c3(x2)
+    assert torch.equal(y[:, 0], y2[:, 0])          # map 0 ignores the other inputs
+    assert not torch.allclose(y[:, 15], y2[:, 15])  # map 15 sees all of them
+
+
+def test_partial_conv_rejects_empty_table():
+    with pytest.raises(ValueError, match="table must list"):
+        PartialConv2d(((0, 1), ()))
+
+
+@pytest.mark.parametrize("builder, params", [(LeNet300100, 266_610), (LeNet5Caffe, 431_080), (LeNet5, 61_706)])
+def test_lenet_parameter_counts(builder, params):
+    assert count_params(builder()) == params
+
+
+def test_lenet_rejects_bad_num_classes():
+    with pytest.raises(ValueError, match="num_classes must be a positive int"):
+        LeNet5(num_classes=0)

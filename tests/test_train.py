@@ -1,0 +1,87 @@
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from course_lib import config, measure, train
+from course_lib.models.lenet import LeNet5
+
+
+def tiny_loaders(seed=0):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 1, 28, 28, generator=g)
+    y = (x.mean((1, 2, 3)) > 0).long()
+    ds = TensorDataset(x, y)
+    return (DataLoader(ds, batch_size=16, shuffle=True, generator=torch.Generator().manual_seed(seed)),
+            DataLoader(ds, batch_size=32))
+
+
+def trained_weights(seed):
+    config.seed_everything(seed)
+    model = LeNet5(num_classes=2)
+    tr, va = tiny_loaders(seed)
+    history = train.fit(model, tr, va, epochs=2, lr=0.05)
+    return model, history
+
+
+def test_same_seed_same_weights():
+    a, _ = trained_weights(0)
+    b, _ = trained_weights(0)
+    c, _ = trained_weights(1)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert not all(torch.equal(p, q) for p, q in zip(a.parameters(), c.parameters()))
+
+
+def test_fit_history_and_best_checkpoint_restored():
+    model, history = trained_weights(0)
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert set(history[0]) == {"epoch", "train_loss", "train_acc", "val_loss", "val_acc"}
+    _, va = tiny_loaders()
+    assert train.evaluate(model, va)["accuracy"] == max(h["val_acc"] for h in history)
+
+
+def test_fit_learns_something():
+    config.seed_everything(0)
+    model = LeNet5(num_classes=2)
+    tr, va = tiny_loaders()
+    before = train.evaluate(model, va)["loss"]
+    train.fit(model, tr, epochs=5, lr=0.05)
+    assert train.evaluate(model, va)["loss"] < before
+
+
+def test_after_step_runs_after_each_step():
+    calls = []
+    tr, _ = tiny_loaders()
+    train.fit(LeNet5(num_classes=2), tr, epochs=1, after_step=lambda m: calls.append(1))
+    assert len(calls) == len(tr)
+
+
+@pytest.mark.parametrize("kwargs, message", [(dict(epochs=0), "epochs must be a positive int"),
+                                             (dict(lr=0), "lr must be positive"),
+                                             (dict(optimizer="rmsprop"), "optimizer must be 'sgd' or 'adam'"),
+                                             (dict(patience=0), "patience must be a positive int")])
+def test_fit_rejects_bad_arguments(kwargs, message):
+    tr, _ = tiny_loaders()
+    with pytest.raises(ValueError, match=message):
+        train.fit(LeNet5(num_classes=2), tr, **kwargs)
+
+
+def test_evaluate_rejects_empty_loader_and_non_models():
+    with pytest.raises(ValueError, match="at least one batch"):
+        train.evaluate(LeNet5(), [])
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        train.evaluate("model", [])
+
+
+def test_fit_or_load_caches_and_rebuilds_unreadable_cache(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
+    tr, va = tiny_loaders()
+    config.seed_everything(0)
+    first = LeNet5(num_classes=2)
+    assert len(train.fit_or_load(first, "m", tr, va, epochs=1)) == 1
+    second = LeNet5(num_classes=2)
+    assert train.fit_or_load(second, "m", tr, va, epochs=1) == []
+    assert all(torch.equal(p, q) for p, q in zip(first.parameters(), second.parameters()))
+    (tmp_path / "m.pt").write_bytes(b"garbage")
+    assert len(train.fit_or_load(LeNet5(num_classes=2), "m", tr, va, epochs=1)) == 1
+    assert "cannot be used" in capsys.readouterr().out
+    measure.load_checkpoint(tmp_path / "m.pt")  # rebuilt and readable again
