@@ -1,0 +1,88 @@
+"""Sensitivity analysis (Li et al. 2016, Sec. 3.2 and Fig. 2): prune ONE layer at a time by a
+criterion, at growing ratios, and measure accuracy without retraining. Layers whose accuracy holds
+are pruned hard; sensitive layers are pruned little or not at all.
+"""
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch.nn as nn
+
+from .. import train
+from .criteria import l1_norm
+from .plan import n_keep, plan_smallest
+from .surgery import dependencies, prune
+
+RATIOS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def _check_ratios(ratios):
+    if (isinstance(ratios, (str, bytes)) or not hasattr(ratios, "__len__") or len(ratios) == 0
+            or not all(isinstance(r, (int, float)) and not isinstance(r, bool) and 0 < r < 1 for r in ratios)):
+        raise ValueError(f"ratios must be a non-empty sequence of fractions in (0, 1), got {ratios!r}")
+    return sorted(ratios)
+
+
+def layer_sensitivity(model, loader, input_shape, ratios=RATIOS, criterion=l1_norm, layers=None, device=None):
+    """Accuracy of ``model`` on ``loader`` with one layer pruned at a time, no retraining.
+
+    ``layers``: names of prunable layers (default: every prunable Conv2d, in forward order); each
+    is pruned alone at every ratio of ``ratios`` (fractions of its units removed, in (0, 1)),
+    keeping its highest ``criterion`` scores. ``model`` is not changed.
+
+    Returns a tidy DataFrame, one row per (layer, ratio) plus a ratio-0 row per layer holding the
+    unpruned accuracy; columns layer, ratio, kept (units), accuracy, drop (unpruned accuracy minus
+    accuracy). Accuracies are fractions in [0, 1].
+    """
+    ratios = _check_ratios(ratios)
+    groups = dependencies(model, input_shape)
+    if layers is None:
+        layers = [name for name in groups if isinstance(model.get_submodule(name), nn.Conv2d)]
+    if isinstance(layers, str) or len(layers) == 0 or any(name not in groups for name in layers):
+        raise ValueError(f"layers must be a non-empty list of prunable layers {list(groups)}, got {layers!r}")
+    scores = criterion(model, layers)
+    base = train.evaluate(model, loader, device)["accuracy"]
+    rows = []
+    for name in layers:
+        n = len(scores[name])
+        rows.append({"layer": name, "ratio": 0.0, "kept": n, "accuracy": base, "drop": 0.0})
+        for r in ratios:
+            pruned = prune(model, plan_smallest({name: scores[name]}, r), input_shape)
+            acc = train.evaluate(pruned, loader, device)["accuracy"]
+            rows.append({"layer": name, "ratio": r, "kept": n_keep(n, r), "accuracy": acc, "drop": base - acc})
+    return pd.DataFrame(rows)
+
+
+def choose_ratios(table, tolerance=0.01):
+    """Per-layer prune ratios from a :func:`layer_sensitivity` table.
+
+    Rule: for each layer, the largest ratio r such that the accuracy drop stays within
+    ``tolerance`` (a fraction, 0.01 = 1 pp) at r AND at every smaller ratio tried; 0.0 when even
+    the smallest ratio costs more. Returns ``{layer: ratio}``.
+    """
+    if not isinstance(table, pd.DataFrame) or not {"layer", "ratio", "drop"} <= set(table.columns):
+        raise TypeError("table must be a DataFrame returned by layer_sensitivity()")
+    if not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool) or not 0 <= tolerance < 1:
+        raise ValueError(f"tolerance must be a fraction in [0, 1), got {tolerance!r}")
+    chosen = {}
+    for name, rows in table.groupby("layer", sort=False):
+        rows = rows.sort_values("ratio")
+        ok = (rows["drop"] <= tolerance).cummin()  # stays True only while every smaller ratio passed
+        chosen[name] = float(rows["ratio"][ok].max()) if ok.any() else 0.0
+    return chosen
+
+
+def plot_sensitivity(table, ax=None, title="Sensitivity of each layer to L1 filter pruning"):
+    """Accuracy vs fraction of filters pruned, one curve per layer (as Li et al. Fig. 2(b))."""
+    if not isinstance(table, pd.DataFrame) or not {"layer", "ratio", "accuracy"} <= set(table.columns):
+        raise TypeError("table must be a DataFrame returned by layer_sensitivity()")
+    if ax is None:
+        ax = plt.subplots(figsize=(8, 4.5))[1]
+    layers = list(dict.fromkeys(table["layer"]))
+    cmap = plt.get_cmap("turbo")
+    for i, name in enumerate(layers):
+        rows = table[table["layer"] == name].sort_values("ratio")
+        ax.plot(100 * rows["ratio"], 100 * rows["accuracy"], marker="o", ms=3,
+                color=cmap(0.05 + 0.9 * i / max(1, len(layers) - 1)), label=name)
+    ax.set(xlabel="filters pruned away (%)", ylabel="accuracy without retraining (%)", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=1, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return ax

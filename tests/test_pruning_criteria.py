@@ -1,0 +1,106 @@
+"""Criteria score every output unit (higher = more important) without touching the model; plans
+keep the right units in the right number."""
+import copy
+
+import pytest
+import torch
+import torch.nn as nn
+import torch_pruning as tp
+import torchvision
+
+from course_lib.pruning import (filter_norms, l1_norm, l2_norm, n_keep, plan_largest, plan_random,
+                                plan_smallest, plan_table, random_scores)
+
+
+def small_net():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 6, 3), nn.BatchNorm2d(6), nn.ReLU(), nn.Flatten(), nn.Linear(6 * 4 * 4, 5),
+                         nn.ReLU(), nn.Linear(5, 2))
+
+
+def test_l1_is_li_et_al_sum_of_absolute_weights_and_matches_torch_pruning():
+    # torch-pruning's exact equivalent of Li et al.'s criterion (its default is group L2, normalised)
+    torch.manual_seed(0)
+    model = torchvision.models.vgg16_bn(num_classes=10)
+    graph = tp.DependencyGraph().build_dependency(model, example_inputs=torch.randn(1, 3, 32, 32))
+    importance = tp.importance.MagnitudeImportance(p=1, normalizer=None, group_reduction="first")
+    names = ["features.0", "features.24", "classifier.0", "classifier.3"]
+    ours = l1_norm(model, names)
+    for name in names:
+        layer = model.get_submodule(name)
+        fn = tp.prune_conv_out_channels if isinstance(layer, nn.Conv2d) else tp.prune_linear_out_channels
+        group = graph.get_pruning_group(layer, fn, idxs=list(range(layer.weight.shape[0])))
+        assert torch.allclose(ours[name], importance(group), rtol=1e-5), name
+
+
+def test_l2_and_filter_norms_by_hand():
+    w = torch.tensor([[[[3.0, -4.0]]], [[[0.0, -1.0]]]])  # two filters of shape (1, 1, 2)
+    assert filter_norms(w, 1).tolist() == [7.0, 1.0]
+    assert filter_norms(w, 2).tolist() == [5.0, 1.0]
+    model = small_net()
+    expected = model[4].weight.detach().pow(2).sum(1).sqrt()
+    assert torch.allclose(l2_norm(model, ["4"])["4"], expected)
+
+
+def test_criteria_do_not_change_the_model_and_random_is_reproducible():
+    model = small_net()
+    before = copy.deepcopy(model.state_dict())
+    for criterion in (l1_norm, l2_norm, random_scores):
+        scores = criterion(model, ["0", "4"])
+        assert [len(scores["0"]), len(scores["4"])] == [6, 5]
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert torch.equal(random_scores(model, ["0"], seed=3)["0"], random_scores(model, ["0"], seed=3)["0"])
+    assert not torch.equal(random_scores(model, ["0"], seed=3)["0"], random_scores(model, ["0"], seed=4)["0"])
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda m: l1_norm(m, "0"), TypeError, "layers"),
+    (lambda m: l1_norm(m, ["1"]), ValueError, "'1' is not a Conv2d or Linear"),
+    (lambda m: l1_norm("net", ["0"]), TypeError, "model"),
+    (lambda m: random_scores(m, ["0"], seed=-1), ValueError, "seed"),
+    (lambda m: filter_norms(torch.ones(3), 1), ValueError, "weight"),
+    (lambda m: filter_norms(torch.ones(3, 3), 3), ValueError, "p must be 1 or 2"),
+])
+def test_criteria_refuse_bad_arguments(call, error, words):
+    with pytest.raises(error, match=words):
+        call(small_net())
+
+
+def test_plans_keep_the_right_units():
+    scores = {"a": torch.tensor([0.5, 0.1, 0.9, 0.3, 0.7]), "b": torch.tensor([2.0, 1.0])}
+    assert plan_smallest(scores, 0.4)["a"].tolist() == [0, 2, 4]  # drops 0.1 and 0.3
+    assert plan_largest(scores, 0.4)["a"].tolist() == [0, 1, 3]  # drops 0.9 and 0.7
+    assert plan_smallest(scores, {"a": 0.2})["b"].tolist() == [0, 1]  # layers not named: ratio 0
+    keep = plan_random(scores, 0.6, seed=1)["a"]
+    assert len(keep) == 2 and keep.tolist() == sorted(set(keep.tolist()))
+    assert torch.equal(keep, plan_random(scores, 0.6, seed=1)["a"])
+
+
+def test_n_keep_rounds_and_never_empties_a_layer():
+    assert [n_keep(10, r) for r in (0.0, 0.14, 0.15, 0.5, 0.99)] == [10, 9, 8, 5, 1]
+    assert n_keep(1, 0.9) == 1
+
+
+def test_plan_table_counts():
+    scores = {"a": torch.arange(8.0), "b": torch.arange(4.0)}
+    table = plan_table(plan_smallest(scores, {"a": 0.25}), scores)
+    assert table.set_index("layer").loc["a", ["units", "kept", "removed"]].tolist() == [8, 6, 2]
+    assert table.set_index("layer").loc["b", "removed %"] == 0.0
+
+
+@pytest.mark.parametrize("scores, ratios, error, words", [
+    ({"a": torch.ones(3)}, 1.0, ValueError, "'a' must be a number in \\[0, 1\\)"),
+    ({"a": torch.ones(3)}, -0.1, ValueError, "ratios"),
+    ({"a": torch.ones(3)}, {"z": 0.5}, ValueError, "ratios name layers without scores"),
+    ({"a": torch.ones(3)}, True, ValueError, "ratios"),
+    ({"a": [1, 2]}, 0.5, TypeError, "scores"),
+    ([torch.ones(3)], 0.5, TypeError, "scores"),
+])
+def test_plans_refuse_bad_arguments(scores, ratios, error, words):
+    with pytest.raises(error, match=words):
+        plan_smallest(scores, ratios)
+
+
+def test_plan_random_refuses_bad_seed():
+    with pytest.raises(ValueError, match="seed"):
+        plan_random({"a": torch.ones(3)}, 0.5, seed=1.5)

@@ -1,0 +1,94 @@
+"""Sensitivity analysis prunes one layer at a time by L1 and evaluates without retraining;
+choose_ratios turns its curves into per-layer ratios."""
+import copy
+
+import matplotlib
+import pandas as pd
+import pytest
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from course_lib.pruning import choose_ratios, l2_norm, layer_sensitivity, plot_sensitivity
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def setup():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(8, 6, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                          nn.Linear(6, 10)).eval()
+    x = torch.randn(100, 1, 8, 8)
+    y = model(x).argmax(1).detach()  # labels the model gets right: accuracy 1 before pruning
+    return model, DataLoader(TensorDataset(x, y), batch_size=25)
+
+
+def accuracy_removing_smallest_l1(model, loader, layer, n_removed):
+    """Independent reference: zero the smallest-L1 filters' outgoing connections by hand."""
+    ref = copy.deepcopy(model)
+    conv, consumer = ref[layer], ref[{0: 4, 4: 8}[layer]]
+    removed = conv.weight.abs().sum((1, 2, 3)).argsort()[:n_removed]
+    with torch.no_grad():
+        consumer.weight[:, removed] = 0
+    x, y = loader.dataset.tensors
+    with torch.no_grad():
+        return (ref(x).argmax(1) == y).sum().item() / len(y)
+
+
+def test_sensitivity_prunes_each_layer_alone_by_l1(setup):
+    model, loader = setup
+    before = copy.deepcopy(model.state_dict())
+    table = layer_sensitivity(model, loader, (1, 8, 8), ratios=(0.25, 0.5, 0.75))
+    assert list(table["layer"].unique()) == ["0", "4"]
+    assert table[table["ratio"] == 0]["accuracy"].tolist() == [1.0, 1.0]
+    assert table["drop"].nunique() > 3  # pruning changes predictions, so a wrong choice of filters shows
+    for row in table[table["ratio"] > 0].itertuples():
+        n = model.get_submodule(row.layer).out_channels
+        assert row.kept == n - round(row.ratio * n)
+        want = accuracy_removing_smallest_l1(model, loader, int(row.layer), n - row.kept)
+        assert row.accuracy == pytest.approx(want, abs=1e-9) and row.drop == pytest.approx(1 - want)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_sensitivity_takes_other_criteria_and_layers(setup):
+    model, loader = setup
+    table = layer_sensitivity(model, loader, (1, 8, 8), ratios=(0.5,), criterion=l2_norm, layers=["4"])
+    assert table["layer"].tolist() == ["4", "4"] and table["kept"].tolist() == [6, 3]
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(ratios=(0.5, 1.0)), "ratios"), (dict(ratios=()), "ratios"), (dict(ratios=0.5), "ratios"),
+    (dict(layers=[]), "layers"), (dict(layers=["8"]), "layers"), (dict(layers="0"), "layers"),
+])
+def test_sensitivity_refuses_bad_arguments(setup, kwargs, words):
+    model, loader = setup
+    with pytest.raises(ValueError, match=words):
+        layer_sensitivity(model, loader, (1, 8, 8), **kwargs)
+
+
+def test_choose_ratios_takes_the_largest_ratio_before_the_first_failure():
+    table = pd.DataFrame({
+        "layer": ["a"] * 4 + ["b"] * 4 + ["c"] * 2,
+        "ratio": [0.0, 0.2, 0.4, 0.6] * 2 + [0.0, 0.2],
+        "drop": [0.0, 0.005, 0.03, 0.0, 0.0, 0.0, 0.01, 0.02, 0.0, 0.2]})
+    # a: fails at 0.4, so 0.6 does not count even though its drop is 0; b: 0.01 <= tolerance
+    assert choose_ratios(table, tolerance=0.01) == {"a": 0.2, "b": 0.4, "c": 0.0}
+    assert choose_ratios(table, tolerance=0.5) == {"a": 0.6, "b": 0.6, "c": 0.2}
+
+
+def test_choose_ratios_and_plot_refuse_bad_arguments():
+    with pytest.raises(TypeError, match="table"):
+        choose_ratios({"layer": []})
+    with pytest.raises(ValueError, match="tolerance"):
+        choose_ratios(pd.DataFrame({"layer": [], "ratio": [], "drop": []}), tolerance=1.5)
+    with pytest.raises(TypeError, match="table"):
+        plot_sensitivity(pd.DataFrame({"layer": []}))
+
+
+def test_plot_draws_one_curve_per_layer(setup):
+    model, loader = setup
+    ax = plot_sensitivity(layer_sensitivity(model, loader, (1, 8, 8), ratios=(0.5,)))
+    assert len(ax.lines) == 2 and len(ax.lines[0].get_xdata()) == 2
+    matplotlib.pyplot.close(ax.figure)
