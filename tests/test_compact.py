@@ -1,0 +1,178 @@
+"""SqueezeNet and MobileNet-v1 builders against independent counts: torchvision's squeezenet1_0,
+FlopCounterMode and the papers' published totals; Fire / separable blocks; bad arguments."""
+import math
+from fractions import Fraction
+
+import pytest
+import torch
+import torch.nn as nn
+import torchvision
+from torch.nn.utils import prune
+
+from course_lib import cost
+from course_lib.checks import nb02
+from course_lib.measure import count_params, flop_counter, layer_table
+from course_lib.models.compact import (DEEP_COMPRESSION_DENSITY, Fire, MobileNetV1, SqueezeNet, mobilenet_v1,
+                                       pruned_squeezenet_params, separable_conv, squeezenet, squeezenet_table)
+
+SMALL_SQUEEZE = ("M", (8, 16, 16), "M", (8, 32, 32))
+SMALL_MOBILE = ((16, 2), (32, 2))
+
+
+@pytest.fixture(scope="module")
+def pair():
+    torch.manual_seed(0)
+    return squeezenet(), torchvision.models.squeezenet1_0(weights=None)
+
+
+def test_squeezenet_equals_torchvision_layer_by_layer(pair):
+    ours, theirs = pair
+    assert count_params(ours) == count_params(theirs) == 1_248_424
+    ours.load_state_dict(theirs.state_dict())  # same names, same shapes
+    table = squeezenet_table(ours)
+    reference = {name: count_params(m) for name, m in theirs.features.named_children()}
+    reference.update({f"classifier.{name}": count_params(m) for name, m in theirs.classifier.named_children()})
+    names = {paper: name for name, paper in ours.paper_names.items()}
+    for layer, params in zip(table["layer"], table["params"]):
+        key = names[layer]
+        assert params == reference[key.removeprefix("features.")], layer
+    x = torch.randn(2, 3, 224, 224)
+    ours.eval(), theirs.eval()
+    with torch.no_grad():
+        assert torch.allclose(ours(x), theirs(x), atol=1e-5)
+
+
+def test_squeezenet_table_has_the_papers_layout():
+    table = squeezenet_table(squeezenet(input_size=227))  # the paper's Caffe input
+    assert list(table["layer"]) == ["conv1", "maxpool1", "fire2", "fire3", "fire4", "maxpool4", "fire5", "fire6",
+                                    "fire7", "fire8", "maxpool8", "fire9", "conv10", "avgpool10"]
+    rows = table.set_index("layer")
+    assert rows.loc["conv1", "output size"] == "111x111x96"
+    assert rows.loc["conv1", "filter size / stride"] == "7x7/2 (x96)"
+    assert rows.loc["fire2", "output size"] == "55x55x128"
+    assert rows.loc["avgpool10", "filter size / stride"] == "13x13/1"
+    assert tuple(rows.loc["fire9", ["s1x1", "e1x1", "e3x3"]]) == (64, 256, 256)
+    assert table["depth"].sum() == 18  # conv1, 8 Fire modules of 2 layers, conv10
+    fires = [m for m in squeezenet().modules() if isinstance(m, Fire)]
+    for (name, row), fire in zip(rows[rows.index.str.startswith("fire")].iterrows(), fires):
+        assert row["params"] == cost.fire_params(fire.in_channels, row["s1x1"], row["e1x1"], row["e3x3"]), name
+
+
+def test_deep_compression_counts_equal_magnitude_pruned_torchvision(pair):
+    ours, theirs = pair
+    table = pruned_squeezenet_params(ours).set_index("layer")
+    assert table["params"].sum() == 1_248_424
+    assert table["params after pruning"].sum() == 421_098  # SqueezeNet Table 1
+    names = {paper: name for name, paper in ours.paper_names.items()}
+    for layer, densities in DEEP_COMPRESSION_DENSITY.items():
+        module = theirs.get_submodule(names[layer])
+        convs = [module.squeeze, module.expand1x1, module.expand3x3] if hasattr(module, "squeeze") else [module]
+        kept = 0
+        for density, conv in zip(densities, convs):
+            copy = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size)
+            copy.load_state_dict(conv.state_dict())
+            n = copy.weight.numel()
+            keep = math.ceil(round(density * n, 6))  # the table rounds up; round() drops float noise
+            prune.l1_unstructured(copy, "weight", amount=n - keep)
+            kept += int((copy.weight != 0).sum()) + copy.bias.numel()
+        assert kept == table.loc[layer, "params after pruning"], layer
+
+
+def test_pruned_squeezenet_params_rejects_bad_density():
+    with pytest.raises(ValueError, match="density\\['fire2'\\] must be a tuple of 3"):
+        pruned_squeezenet_params(squeezenet(), {**DEEP_COMPRESSION_DENSITY, "fire2": (1.0, 0.5)})
+    with pytest.raises(ValueError, match="density must be a number in"):
+        pruned_squeezenet_params(squeezenet(), {**DEEP_COMPRESSION_DENSITY, "conv10": (0.0,)})
+    with pytest.raises(TypeError, match="model must be a SqueezeNet"):
+        pruned_squeezenet_params(mobilenet_v1())
+
+
+def test_mobilenet_matches_the_papers_table_4():
+    for separable, params, mult_adds in ((True, 4.2e6, 569e6), (False, 29.3e6, 4866e6)):
+        model = mobilenet_v1(separable=separable)
+        total, _ = flop_counter(model, (3, 224, 224))
+        assert round(count_params(model) / 1e6, 1) == params / 1e6
+        assert abs(total / 2 - mult_adds) / mult_adds < 0.001  # paper rounds to millions
+        assert layer_table(model, (3, 224, 224))["MACs"].sum() == total // 2
+
+
+def test_mobilenet_separable_blocks_cost_what_the_formula_says():
+    model = mobilenet_v1(alpha=0.5, input_size=128)
+    table = layer_table(model, (3, 128, 128)).set_index("layer")
+    block = model.features[2]  # 32 -> 64 channels at stride 2: 64x64 -> 32x32
+    assert table.loc["features.2", "MACs"] == cost.separable_macs(32, 64, 3, 32)
+    assert count_params(block.depthwise) + count_params(block.pointwise) == cost.separable_params(32, 64, 3)
+
+
+def test_width_multipliers_scale_channels_and_small_inputs_keep_resolution():
+    sq = squeezenet(num_classes=10, in_channels=1, input_size=28, width=0.5, cfg=SMALL_SQUEEZE, final_relu=False)
+    assert sq(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+    assert sq.features[0].out_channels == 48 and sq.features[0].stride == (1, 1)
+    assert list(sq.paper_names.values()) == ["conv1", "maxpool1", "fire2", "maxpool2", "fire3", "conv4", "avgpool4"]
+    assert isinstance(sq.classifier[2], nn.Identity)
+    mb = mobilenet_v1(num_classes=10, in_channels=1, input_size=28, alpha=0.5, cfg=SMALL_MOBILE)
+    assert mb(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+    assert [layer_table(mb, (1, 28, 28))["output"][i] for i in range(3)] == [(16, 28, 28), (8, 14, 14), (16, 7, 7)]
+    assert mobilenet_v1(alpha=0.25).classifier.in_features == 256
+
+
+def test_fire_and_separable_shapes():
+    fire = Fire(10, 3, 4, 5)
+    assert fire(torch.randn(2, 10, 7, 7)).shape == (2, 9, 7, 7)
+    block = separable_conv(6, 12, 5, stride=2)
+    assert block(torch.randn(1, 6, 9, 9)).shape == (1, 12, 5, 5)
+    assert block.depthwise.groups == 6 and block.depthwise.bias is None
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: Fire(0, 16, 64, 64), "in_channels must be a positive int"),
+    (lambda: Fire(96, 16, -64, 64), "expand1x1 must be a positive int"),
+    (lambda: Fire(96, 128, 64, 64), "squeeze must be smaller than expand1x1 \\+ expand3x3"),
+    (lambda: separable_conv(8, 8, 4), "kernel_size must be odd"),
+    (lambda: separable_conv(0, 8, 3), "in_channels must be a positive int"),
+    (lambda: separable_conv(8, 8, 3, stride=3), "stride must be 1 or 2"),
+    (lambda: squeezenet(width=0), "width must be a positive number"),
+    (lambda: squeezenet(num_classes=0), "num_classes must be a positive int"),
+    (lambda: squeezenet(input_size=20), "input_size must be an int >= 28"),
+    (lambda: squeezenet(dropout=1.0), "dropout must be in \\[0, 1\\)"),
+    (lambda: squeezenet(cfg=("M", (16, 64))), "cfg items must be 'M' or \\(s1x1, e1x1, e3x3\\)"),
+    (lambda: mobilenet_v1(alpha=-1), "alpha must be a positive number"),
+    (lambda: mobilenet_v1(in_channels=0), "in_channels must be a positive int"),
+    (lambda: mobilenet_v1(cfg=((64, 3),)), "stride must be 1 or 2"),
+    (lambda: mobilenet_v1(cfg=(64,)), "cfg items must be \\(out_channels, stride\\)"),
+])
+def test_bad_arguments_raise_value_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_bad_types_and_inputs():
+    with pytest.raises(TypeError, match="separable must be a bool"):
+        MobileNetV1(separable=1)
+    with pytest.raises(TypeError, match="final_relu must be a bool"):
+        SqueezeNet(final_relu=None)
+    with pytest.raises(TypeError, match="model must be a SqueezeNet"):
+        squeezenet_table(mobilenet_v1())
+    small = squeezenet(num_classes=10, in_channels=1, input_size=28, cfg=SMALL_SQUEEZE)
+    with pytest.raises(ValueError, match="SqueezeNet expects input of shape \\(N, 1, 28, 28\\)"):
+        small(torch.zeros(1, 1, 32, 32))
+
+
+def test_exercise_checks_accept_right_answers_and_reject_wrong_ones(capsys):
+    nb02.check_fire_design(Fire(64, 6, 64, 64))
+    nb02.check_pays_off(lambda n, d_k: Fraction(1, n) + Fraction(1, d_k ** 2) < 1)
+    nb02.check_mobilenet_budget(0.75, 160)
+    assert capsys.readouterr().out.count("✓") == 3
+    wrong = [
+        lambda: nb02.check_fire_design(Fire(64, 5, 64, 64)),  # a larger squeeze still fits
+        lambda: nb02.check_fire_design(Fire(64, 7, 64, 64)),  # over the budget
+        lambda: nb02.check_fire_design(Fire(64, 6, 96, 32)),  # too few 3x3 filters
+        lambda: nb02.check_fire_design(Fire(32, 4, 64, 64)),  # wrong input channels
+        lambda: nb02.check_pays_off(lambda n, d_k: n > 1),  # forgets that a 1x1 kernel never pays off
+        lambda: nb02.check_pays_off(lambda n, d_k: 1),  # not a bool
+        lambda: nb02.check_mobilenet_budget(1.0, 128),  # over the budget
+        lambda: nb02.check_mobilenet_budget(0.5, 224),  # fits, but not the most
+    ]
+    for call in wrong:
+        with pytest.raises(AssertionError):
+            call()
