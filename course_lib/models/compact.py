@@ -5,7 +5,8 @@ depthwise-separable convolution (Howard et al. 2017).
 (1,248,424 parameters, same module names, loads its state_dict). ``mobilenet_v1()`` follows Table 1
 of the MobileNet paper (conv 32/2, 13 depthwise-separable blocks, average pool, fc). Both take a
 width multiplier, ``in_channels``, ``num_classes``, ``input_size`` and a layout ``cfg``, so a small
-network of the same kind runs on 28x28 MNIST; below 64 px the first layer keeps the resolution.
+network of the same kind runs on 28x28 MNIST; below 64 px the first layer keeps the resolution
+unless ``stem_stride=2`` is asked for.
 """
 from collections import OrderedDict
 
@@ -32,7 +33,7 @@ DEEP_COMPRESSION_DENSITY = {
 # The paper's table prints the last block's stride as 2; the 7x7 map it lists after it means 1.
 MOBILENET_V1 = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
                 (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1))
-SMALL_INPUT = 64  # below this side the first layer keeps the resolution (stride 1)
+SMALL_INPUT = 64  # below this side the first layer keeps the resolution by default (stride 1)
 
 
 def _positive_number(value, name):
@@ -51,6 +52,13 @@ def _stride(stride):
     if stride not in (1, 2) or isinstance(stride, bool):
         raise ValueError(f"stride must be 1 or 2, got {stride!r}")
     return stride
+
+
+def _stem_stride(stem_stride, input_size):
+    """The first layer's stride: ``stem_stride`` (1 or 2), or by default 2 unless the input is small."""
+    if stem_stride is None:
+        return 2 if input_size >= SMALL_INPUT else 1
+    return _stride(stem_stride)
 
 
 def _scaled(channels, width):
@@ -93,7 +101,8 @@ class Fire(nn.Module):
 class SqueezeNet(nn.Module):
     """SqueezeNet v1.0: (N, in_channels, input_size, input_size) -> logits (N, num_classes).
 
-    conv1 96 7x7 filters (stride 2, or stride 1 with padding 3 when input_size < 64), then ``cfg``
+    conv1 96 7x7 filters (stride ``stem_stride``: by default 2, or 1 when input_size < 64;
+    inputs under 64 px are padded by 3 so no border is lost), then ``cfg``
     (default the paper's maxpool1, fire2-4, maxpool4, fire5-8, maxpool8, fire9), dropout, conv10
     1x1 to num_classes, ReLU, avgpool10 over the whole final map. Max-pools are 3x3/2 with ceil
     mode (as in Caffe and torchvision). width: multiplier of every conv's channels except conv10.
@@ -103,7 +112,7 @@ class SqueezeNet(nn.Module):
     """
 
     def __init__(self, num_classes=1000, in_channels=3, input_size=224, width=1.0, dropout=0.5,
-                 cfg=SQUEEZENET_V10, final_relu=True):
+                 cfg=SQUEEZENET_V10, final_relu=True, stem_stride=None):
         super().__init__()
         self.in_channels = positive_int(in_channels, "in_channels")
         self.input_size = _input_size(input_size)
@@ -112,7 +121,8 @@ class SqueezeNet(nn.Module):
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         if not isinstance(final_relu, bool):
             raise TypeError(f"final_relu must be a bool, got {type(final_relu).__name__}")
-        stride, padding = (2, 0) if input_size >= SMALL_INPUT else (1, 3)
+        stride = _stem_stride(stem_stride, input_size)
+        padding = 0 if input_size >= SMALL_INPUT else 3
         channels = _scaled(96, width)
         layers = [nn.Conv2d(in_channels, channels, 7, stride=stride, padding=padding), nn.ReLU(inplace=True)]
         self.paper_names, number = {"features.0": "conv1"}, 1  # a pool is named after the layer before it
@@ -271,7 +281,8 @@ class DepthwiseSeparable(nn.Module):
 class MobileNetV1(nn.Module):
     """MobileNet v1: (N, in_channels, input_size, input_size) -> logits (N, num_classes).
 
-    conv 3x3 to 32 alpha channels (stride 2, or 1 when input_size < 64), the blocks of ``cfg``
+    conv 3x3 to 32 alpha channels (stride ``stem_stride``: by default 2, or 1 when input_size < 64),
+    the blocks of ``cfg``
     ((output channels, stride) each; default the paper's 13), average pool over the final map,
     fully connected layer. alpha: width multiplier of every layer's channels (paper: 1, 0.75,
     0.5, 0.25); input_size: the resolution (paper: 224, 192, 160, 128); separable=False replaces
@@ -280,14 +291,14 @@ class MobileNetV1(nn.Module):
     """
 
     def __init__(self, num_classes=1000, in_channels=3, input_size=224, alpha=1.0, separable=True,
-                 cfg=MOBILENET_V1):
+                 cfg=MOBILENET_V1, stem_stride=None):
         super().__init__()
         self.in_channels = positive_int(in_channels, "in_channels")
         self.input_size = _input_size(input_size)
         _positive_number(alpha, "alpha")
         if not isinstance(separable, bool):
             raise TypeError(f"separable must be a bool, got {type(separable).__name__}")
-        stem_stride = 2 if input_size >= SMALL_INPUT else 1
+        stem_stride = _stem_stride(stem_stride, input_size)
         channels, side = _scaled(32, alpha), -(-input_size // stem_stride)
         layers = [ConvBN(in_channels, channels, stem_stride)]
         block = DepthwiseSeparable if separable else ConvBN
