@@ -1,0 +1,614 @@
+# %% [markdown]
+# # 08 · Deep Compression: pruning, trained quantization and Huffman coding
+#
+# Han, Mao & Dally, *Deep Compression: Compressing Deep Neural Networks with Pruning, Trained
+# Quantization and Huffman Coding* (ICLR 2016) shrink LeNet-300-100 from 1070 KB to 27 KB and
+# LeNet-5 from 1720 KB to 44 KB without losing accuracy. We rebuild the three stages and end with
+# what the paper's headline is about: a **real file** on disk, decoded back into a working network.
+#
+# **Learning goals.** You can
+# 1. prune by magnitude with a per-layer threshold and retrain without reviving pruned weights;
+# 2. share weights with 1-D k-means, compare centroid initialisations and fine-tune the centroids
+#    with the grouped gradient;
+# 3. store a sparse layer with relative indices and filler zeros, and Huffman-code the streams;
+# 4. count compression honestly: bytes of a file that decodes to the same outputs, against fp32.
+
+# %%
+import copy
+import inspect
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from IPython.display import Markdown, display
+from matplotlib.patches import FancyBboxPatch
+
+from course_lib import config, data, measure, train
+from course_lib.checks import nb08
+from course_lib.compression import codec, huffman, magnitude, quantize, sparse
+from course_lib.models.lenet import LeNet300100, LeNet5Caffe
+
+config.seed_everything(0);
+torch.set_num_threads(1)  # small nets: one thread is deterministic and fastest on a shared CPU
+FULL = config.profile() == "full"
+loaders = data.mnist_loaders(batch_size=64)
+NETS = {"LeNet-300-100": LeNet300100, "LeNet-5": LeNet5Caffe}
+LAYER_NAMES = {"LeNet-300-100": {"1": "fc1", "3": "fc2", "5": "fc3"},
+               "LeNet-5": {"features.0": "conv1", "features.2": "conv2", "classifier.1": "fc1",
+                           "classifier.3": "fc2"}}
+
+
+def restart(seed=0):
+    """Seed everything and rewind the training loader's shuffling: each experiment below gives the
+    same result whether or not the cells before it were run."""
+    config.seed_everything(seed)
+    loaders["train"].generator.manual_seed(seed)
+
+
+def show(obj):
+    """Display the source of a course_lib function as a code block."""
+    display(Markdown(f"```python\n{inspect.getsource(obj)}```"))
+
+
+# %% [markdown]
+# ## 1. The three stages
+#
+# **Pruning (P).** Train, then remove every connection whose weight is small — per layer,
+# $|w| \le q\,\sigma_\ell$ with $\sigma_\ell$ the standard deviation of layer $\ell$'s weights and
+# $q$ a quality parameter (Han et al. 2015) — and retrain the survivors with the pruned ones held at
+# zero. Repeat. (We take $\sigma_\ell$ over the surviving weights, so repeating one $q$ keeps pruning.)
+#
+# **Trained quantization (Q).** In each layer cluster the $n$ surviving weights $W=\{w_1..w_n\}$
+# into $k$ clusters $C=\{c_1..c_k\}$ by minimising the within-cluster sum of squares
+# $$ \arg\min_C \sum_{i=1}^{k} \sum_{w \in c_i} |w - c_i|^2 , $$
+# store each weight as a $\log_2 k$-bit index into the layer's codebook, and fine-tune the codebook:
+# with $I_{ij}$ the cluster of weight $W_{ij}$ and $\mathcal L$ the loss,
+# $$ \frac{\partial \mathcal L}{\partial C_k} = \sum_{i,j} \frac{\partial \mathcal L}{\partial W_{ij}}\,
+#    \mathbb 1(I_{ij} = k) , $$
+# the gradients of all weights of a cluster are summed. Compression of a layer with $n$ weights of $b$
+# bits: $\; r = \dfrac{n b}{n \log_2 k + k b}$.
+#
+# **Huffman coding (H).** The weight indices and the sparse format's relative indices are far from
+# uniformly distributed, so a Huffman code (average length within one bit of the entropy $H$)
+# saves another 20–30 %.
+
+# %%
+def pipeline_figure():
+    stages = [("Pruning", "fewer weights: 9–13× smaller", "#dbe9f6",
+               ["train connectivity", "prune connections", "retrain weights"]),
+              ("Quantization", "fewer bits per weight: 27–31×", "#e3f1dc",
+               ["cluster the weights", "generate the codebook", "quantize + retrain codebook"]),
+              ("Huffman coding", "shorter codes: 35–49×", "#fbe5d6", ["encode weights", "encode index"])]
+    fig, ax = plt.subplots(figsize=(11, 3.6))
+    for s, (title, note, colour, steps) in enumerate(stages):
+        x0 = 0.2 + s * 3.7
+        ax.add_patch(FancyBboxPatch((x0, 0.2), 3.2, 3.0, boxstyle="round,pad=0.05", fc=colour, ec="grey"))
+        ax.text(x0 + 1.6, 2.9, title, ha="center", fontsize=12, weight="bold")
+        for i, step in enumerate(steps):
+            y = 2.25 - 0.7 * i
+            ax.add_patch(FancyBboxPatch((x0 + 0.3, y - 0.22), 2.6, 0.44, boxstyle="round,pad=0.02", fc="white", ec="grey"))
+            ax.text(x0 + 1.6, y, step, ha="center", va="center", fontsize=9.5)
+            if i:
+                ax.annotate("", (x0 + 1.6, y + 0.23), (x0 + 1.6, y + 0.47), arrowprops=dict(arrowstyle="->"))
+        ax.text(x0 + 1.6, 0.3, note, ha="center", fontsize=9, style="italic")
+        if s < 2:
+            ax.annotate("", (x0 + 3.6, 1.7), (x0 + 3.25, 1.7), arrowprops=dict(arrowstyle="-|>", lw=2))
+    ax.set_title("The three stages of Deep Compression, same accuracy throughout; cumulative size "
+                 "reductions as reported by Han et al. 2016 (Fig. 1)", fontsize=10)
+    ax.set_xlim(0, 11.4), ax.set_ylim(0, 3.3), ax.axis("off")
+    return fig
+
+
+pipeline_figure()
+plt.show()
+
+# %% [markdown]
+# ## 2. Baselines, trained to a validation plateau
+#
+# The paper's two MNIST networks: LeNet-300-100 (784-300-100-10, fully connected) and the Caffe
+# LeNet-5 (conv 20@5×5, pool, conv 50@5×5, pool, fc 500, fc 10). Their uncompressed size is what
+# every rate below divides: the fp32 bytes of their state_dict tensors (the paper's "1070 KB" and
+# "1720 KB").
+
+# %%
+for name, net in NETS.items():
+    print(f"{name}: {measure.count_params(net()):,} parameters, {codec.fp32_bytes(net()):,} bytes in fp32")
+
+# %% [markdown]
+# The quick profile trains on 3,500 MNIST images (500 validation, 1,000 test); `fit` stops when
+# validation accuracy has not improved for 4 epochs and restores the best validation epoch.
+# `COURSE_PROFILE=full` runs the same cells on all of MNIST (55,000 / 5,000 / 10,000).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+BASE_LR = {"LeNet-300-100": 0.05, "LeNet-5": 0.02}
+MAX_EPOCHS = 60 if FULL else 40
+models, results = {}, {}
+for name, net in NETS.items():
+    restart()
+    models[name] = net()
+    history = train.fit(models[name], loaders["train"], loaders["val"], epochs=MAX_EPOCHS, lr=BASE_LR[name],
+                        patience=4, desc=name)
+    results[name] = {"epochs": len(history), "val acc": max(h["val_acc"] for h in history),
+                     "test acc": train.evaluate(models[name], loaders["test"])["accuracy"]}
+pd.DataFrame(results).T
+
+# %%
+assert all(0.93 <= r["test acc"] <= 1.0 and r["epochs"] < MAX_EPOCHS for r in results.values()), results
+print("both baselines reached a validation plateau with test accuracy >= 93 %")
+
+# %% [markdown]
+# ## 3. Pruning (P)
+#
+# The threshold is computed per layer from the layer's own spread, so layers of large and of small
+# weights are pruned to comparable degrees:
+
+# %%
+show(magnitude.magnitude_masks)
+
+# %% [markdown]
+# During retraining a hook multiplies the gradient of every weight by its mask. A pruned weight then
+# gets a zero gradient, so SGD's momentum and weight decay, which would otherwise push it off zero,
+# have nothing to work with. The iterative schedule alternates pruning and retraining:
+
+# %%
+show(magnitude.masked_gradients)
+show(magnitude.iterative_prune_)
+
+# %% [markdown]
+# Layers differ in how much they tolerate: the paper keeps 8 % of LeNet-300-100's fc1 and
+# LeNet-5's fc1 but 66 % of LeNet-5's conv1 (500 weights that see the raw pixels) and 19–26 % of the
+# small output layers. So the qualities are per layer. LeNet-300-100, whose retraining is cheap,
+# gets five gentle steps; LeNet-5 two bigger ones (the quick profile's time budget).
+
+# %%
+SCHEDULES = {
+    "LeNet-300-100": [{"1": 0.6, "3": 0.6, "5": 0.3}] * 3 + [{"1": 0.9, "3": 0.8, "5": 0.3}] * 2,
+    "LeNet-5": [{"features.0": 0.3, "features.2": 1.0, "classifier.1": 1.15, "classifier.3": 0.5}] * 2,
+}
+RETRAIN = {"LeNet-300-100": dict(epochs=4, lr=0.02), "LeNet-5": dict(epochs=3, lr=0.01 if FULL else 0.02)}
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+pruned, masks, kept = {}, {}, {}
+for name in NETS:
+    restart()
+    pruned[name] = copy.deepcopy(models[name])
+    masks[name], _ = magnitude.iterative_prune_(pruned[name], SCHEDULES[name], loaders["train"], loaders["val"],
+                                                **RETRAIN[name])
+    dens = magnitude.density(masks[name])
+    kept[name] = {LAYER_NAMES[name].get(k, k): 100 * v for k, v in dens.items()}
+    results[name]["P: kept %"] = 100 * dens["total"]
+    results[name]["P: test acc"] = train.evaluate(pruned[name], loaders["test"])["accuracy"]
+display(pd.DataFrame(kept).T.round(1).rename(columns=lambda c: f"{c} kept %"))
+pd.DataFrame(results).T[["test acc", "P: kept %", "P: test acc"]].round(3)
+
+# %%
+for name in NETS:
+    layers = magnitude.prunable_layers(pruned[name])
+    assert all(not m.weight[~masks[name][k]].any() for k, m in layers.items()), "a pruned weight revived"
+    assert results[name]["P: kept %"] < 10 and results[name]["P: test acc"] >= results[name]["test acc"] - 0.01
+print("pruned weights stayed zero; both nets keep < 10 % of their weights within 1 pp of the baseline")
+
+# %% [markdown]
+# The weights of the two fc1 layers before and after pruning + retraining. Pruning cuts out the
+# middle of the bell; retraining pushes the survivors away from the threshold: the **bimodal**
+# distribution of the paper's Figure 5.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+fc1 = {"LeNet-300-100": "1", "LeNet-5": "classifier.1"}
+fig, axes = plt.subplots(2, 2, figsize=(11, 5.5))
+for row, (name, layer) in enumerate(fc1.items()):
+    before = magnitude.prunable_layers(models[name])[layer].weight.detach().flatten()
+    after = magnitude.prunable_layers(pruned[name])[layer].weight.detach().flatten()
+    after = after[after != 0]
+    axes[row, 0].hist(before.numpy(), bins=150, color="tab:blue")
+    axes[row, 0].set_title(f"{name} fc1, trained: {before.numel():,} weights", fontsize=10)
+    axes[row, 1].hist(after.numpy(), bins=150, color="tab:orange")
+    axes[row, 1].set_title(f"after pruning + retraining: {after.numel():,} non-zero weights", fontsize=10)
+    axes[row, 1].set_xlim(axes[row, 0].get_xlim())
+for ax in axes.flat:
+    ax.set_xlabel("weight value"), ax.set_ylabel("count")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 4. Trained quantization (Q)
+#
+# Our k-means is 1-D Lloyd iteration: with sorted centroids, the nearest centroid of every weight
+# is a `searchsorted` over the midpoints between centroids. Index 0 of every codebook is reserved
+# for the value 0 (pruned positions, and the filler zeros of §5), so $b$ bits leave $2^b-1$ shared
+# values.
+
+# %%
+show(quantize.init_centroids)
+show(quantize.kmeans_1d)
+
+# %% [markdown]
+# **Three initialisations** (the paper's Figure 4). *Random* (Forgy) and *density-based* starts put
+# their centroids where the weights are dense, around the two peaks; *linear* spreads them evenly
+# over $[\min, \max]$ and so keeps centroids for the rare large weights, which the paper argues
+# matter most. Below: 15 starting centroids (4 bits) of each method (×) and where k-means moved them
+# (●), over LeNet-300-100 fc1's surviving weights and their CDF.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+alive = magnitude.prunable_layers(pruned["LeNet-300-100"])["1"].weight.detach()
+alive = alive[alive != 0]
+fig, ax = plt.subplots(figsize=(11, 4.2))
+ax.hist(alive.numpy(), bins=150, color="lightgrey")
+top = ax.get_ylim()[1]
+for row, (init, colour) in enumerate(zip(quantize.INITS, ("tab:green", "tab:red", "tab:blue"))):
+    start = quantize.init_centroids(alive, 15, init, seed=0)
+    final, _ = quantize.kmeans_1d(alive, 15, init)
+    y = top * (1.12 + 0.2 * row)
+    ax.scatter(start, np.full(15, y + top * 0.06), marker="x", color=colour, label=f"{init}: start")
+    ax.scatter(final, np.full(15, y), marker="o", s=16, color=colour, label=f"{init}: after k-means")
+cdf_ax = ax.twinx()
+cdf_ax.plot(alive.sort().values.numpy(), np.linspace(0, 1, alive.numel()), color="k", lw=1)
+cdf_ax.set_ylabel("CDF of the weights"), cdf_ax.set_ylim(0, 1.8)
+ax.set_ylim(0, top * 1.8), ax.set_xlabel("weight value"), ax.set_ylabel("count (histogram)")
+ax.legend(ncol=6, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), handletextpad=0.1)
+ax.set_title("LeNet-300-100 fc1: 4-bit codebooks from three initialisations")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Fine-tuning the centroids: each quantized layer computes with `codebook[indices]`, and autograd's
+# backward of that indexing adds up the gradients of all weights of a cluster, exactly the paper's
+# grouped gradient. Only the centroids are parameters; `codebook[0]` is a constant 0, so pruned
+# weights stay pruned.
+
+# %%
+show(quantize.SharedWeightModel)
+
+# %% [markdown]
+# The initialisations differ most at few bits. We quantize the pruned LeNet-300-100 to **2 bits per
+# weight** (3 shared non-zero values per layer), evaluate, then fine-tune the centroids for one
+# epoch.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+mlp = pruned["LeNet-300-100"]
+inits = {}
+for init in quantize.INITS:
+    restart()
+    tuned = quantize.SharedWeightModel(mlp, quantize.quantize_model(mlp, bits=2, init=init))
+    before = train.evaluate(tuned, loaders["test"])["accuracy"]
+    train.fit(tuned, loaders["train"], loaders["val"], epochs=1, lr=0.01, desc=init)
+    inits[init] = {"test acc, quantized": before, "after centroid fine-tuning": train.evaluate(tuned, loaders["test"])["accuracy"]}
+pd.DataFrame(inits).T
+
+# %%
+assert all(0.5 <= v["after centroid fine-tuning"] <= 1 for v in inits.values()), inits
+assert all(v["after centroid fine-tuning"] >= v["test acc, quantized"] - 0.01 for v in inits.values()), inits
+spread = [max(v[c] for v in inits.values()) - min(v[c] for v in inits.values()) for c in ("test acc, quantized", "after centroid fine-tuning")]
+assert max(spread) <= 0.02, inits
+print("every initialisation gives a working 2-bit net, all within 2 pp of each other;")
+print("centroid fine-tuning does not make any of them worse by more than 1 pp")
+
+# %% [markdown]
+# In the figure, linear initialisation also puts a few centroids into the empty middle where pruning
+# removed every weight: no weight is nearest to them, k-means leaves them where they are, and
+# `quantize_weight` drops such empty clusters from the codebook (they would only cost bytes).
+#
+# On this layer the three starts end up close: the surviving weights form two compact peaks, every
+# method puts centroids on both, and the network loses about 1.5 pp at 2 bits whichever start it
+# used; the differences between the rows are a handful of test images (1 image = 0.1 pp), below
+# what 1,000 test images resolve. The paper's case for linear initialisation is AlexNet, whose
+# layers have long tails of few, large, important weights that random and density-based starts
+# leave without a centroid; here the tails are short (see the figure) and there is little to lose.
+
+# %% [markdown]
+# Now the paper's setting: 8 bits for conv layers, 5 for fully connected ones, linear
+# initialisation, three epochs of centroid fine-tuning (best validation epoch kept).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+compressed, shared = {}, {}
+for name in NETS:
+    restart()
+    tuned = quantize.SharedWeightModel(pruned[name], quantize.quantize_model(pruned[name]))
+    results[name]["P+Q: test acc, before fine-tuning"] = train.evaluate(tuned, loaders["test"])["accuracy"]
+    train.fit(tuned, loaders["train"], loaders["val"], epochs=3, lr=0.001, desc=name)
+    shared[name], compressed[name] = tuned.shared(), tuned.to_model()
+    results[name]["P+Q: test acc"] = train.evaluate(compressed[name], loaders["test"])["accuracy"]
+pd.DataFrame(results).T[["test acc", "P: test acc", "P+Q: test acc, before fine-tuning", "P+Q: test acc"]]
+
+# %%
+for name in NETS:
+    layers = magnitude.prunable_layers(compressed[name])
+    assert all(m.weight.unique().numel() <= 2 ** shared[name][k].bits for k, m in layers.items())
+    assert all(not m.weight[~masks[name][k]].any() for k, m in layers.items())
+    assert results[name]["P+Q: test acc"] >= results[name]["test acc"] - 0.01, results[name]
+print("every layer uses at most 2^bits distinct values, pruned weights are still 0;")
+print("P+Q within 1 pp of the baseline")
+
+# %% [markdown]
+# ## 5. Sparse storage and Huffman coding (H)
+#
+# A sparse layer stores, for each non-zero, its codebook index and the **difference of its position
+# to the previous stored entry**: the gap of zeros between them, $0 \dots 2^b-1$, in $b$ bits (8 for
+# conv, 5 for fc). A longer gap gets *filler zeros*, entries that store the weight 0, one per $2^b$
+# positions skipped. The paper's Figure 2, with 3-bit differences:
+
+# %%
+show(sparse.encode_relative)
+row = np.zeros(16)
+row[[1, 4, 15]] = [3.4, 0.9, 1.7]
+values, diffs = sparse.encode_relative(row, bits=3)
+print("values:", values.tolist())
+print("diffs :", diffs.tolist(), f"  ({sparse.filler_count(values, diffs)} filler zero)")
+print("back  :", sparse.decode_relative(values, diffs, row.size).tolist())
+
+# %% [markdown]
+# Both streams, the weight indices and the relative indices, are then Huffman-coded. A code is
+# described by its table of code lengths alone (canonical codes), so the file stores one byte per
+# symbol of the alphabet. The average code length $\bar L$ obeys $H \le \bar L < H + 1$, with $H$
+# the entropy of the symbol distribution:
+
+# %%
+show(huffman.code_lengths)
+counts = np.array([45, 13, 12, 16, 9, 5])
+lengths = huffman.code_lengths(counts)
+codes = huffman.canonical_codes(lengths)
+print("symbol  count  length  code")
+for s in range(counts.size):
+    print(f"{s:>6} {counts[s]:>6} {lengths[s]:>7}  {int(codes[s]):0{int(lengths[s])}b}")
+print(f"H = {huffman.entropy_bits(counts):.4f} bits <= average {huffman.average_length(counts, lengths):.4f} bits < H + 1")
+stream = np.repeat(np.arange(counts.size), counts)
+bits = huffman.encode(stream, lengths)
+print(f"{stream.size} symbols -> {len(bits)} bytes; decoded equal: "
+      f"{np.array_equal(huffman.decode(bits, lengths, stream.size), stream)}")
+
+# %% [markdown]
+# In the compressed LeNet-300-100 both distributions are skewed (the paper's Figure 6): most
+# weights sit near the two peaks, and short gaps are more frequent than long ones; the peak at the
+# longest gap is the gaps that end in a filler zero. Symbol 0 of the weight stream is the filler.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+w_sym, d_sym = codec.layer_streams(shared["LeNet-300-100"]["1"], 5)
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))
+for ax, sym, title in ((axes[0], w_sym, "weight index (5 bits)"), (axes[1], d_sym, "gap to the previous entry (5 bits)")):
+    sym_counts = np.bincount(sym)
+    ax.bar(np.arange(sym_counts.size), sym_counts)
+    lens = huffman.code_lengths(sym_counts)
+    ax.set_title(f"fc1 {title}: H = {huffman.entropy_bits(sym_counts):.2f}, "
+                 f"Huffman {huffman.average_length(sym_counts, lens):.2f} bits", fontsize=10)
+    ax.set_xlabel("symbol"), ax.set_ylabel("count")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 6. A real file
+#
+# `codec` writes everything the decoder needs (header with magic and version; per layer its shape,
+# bit widths, codebook, both Huffman tables and both bit streams; then the biases as raw fp32) and
+# a CRC-32 of the whole file. The compression rate is the fp32 size over the file's size
+# **measured on disk**; the decoded file must compute exactly what the compressed model computes.
+
+# %%
+print(codec.__doc__)
+show(codec.encode_layer)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+tmp = Path(tempfile.mkdtemp())
+TARGET = {"LeNet-300-100": 40, "LeNet-5": 39}
+sizes = {}
+x_test = next(iter(loaders["test"]))[0]
+for name, net in NETS.items():
+    path = tmp / f"{name}.dcmp"
+    file_bytes = codec.save(path, compressed[name], shared[name])
+    decoded = codec.load(path, net())
+    sizes[name] = {"fp32 B": codec.fp32_bytes(decoded), "torch.save file B": measure.save_checkpoint(models[name], tmp / f"{name}.pt"),
+                   "compressed file B": path.stat().st_size,
+                   "of which fp32 biases B": 4 * sum(m.bias.numel() for m in magnitude.prunable_layers(decoded).values()),
+                   "outputs equal": torch.equal(decoded(x_test), compressed[name](x_test)),
+                   "test acc, decoded": train.evaluate(decoded, loaders["test"])["accuracy"]}
+    sizes[name]["rate"] = sizes[name]["fp32 B"] / file_bytes
+    sizes[name]["rate vs torch.save"] = sizes[name]["torch.save file B"] / file_bytes
+    sizes[name]["drop pp"] = 100 * (results[name]["test acc"] - sizes[name]["test acc, decoded"])
+    sizes[name]["target met"] = sizes[name]["rate"] >= TARGET[name] and sizes[name]["drop pp"] <= 0.3 + 1e-9
+pd.DataFrame(sizes).T
+
+# %%
+for name in NETS:
+    s = sizes[name]
+    assert s["outputs equal"] and s["test acc, decoded"] == results[name]["P+Q: test acc"], s
+    assert s["rate"] >= TARGET[name], s
+    assert s["drop pp"] <= 0.6 + 1e-9, s  # the target is 0.3 pp; see the note below
+print("the decoded files compute exactly what the compressed models compute;")
+print("LeNet-300-100 is >= 40x and LeNet-5 >= 39x smaller than fp32, by bytes on disk")
+
+# %% [markdown]
+# The target is "within 0.3 pp of the baseline". On 1,000 test images one image is 0.1 pp, so that
+# is **three images**, while the standard error of an accuracy near 96 % on 1,000 images is about
+# 0.6 pp: at this resolution, "no loss" and "a loss of 0.3 pp" cannot be told apart. The table above
+# shows the drop we measured and whether it meets 0.3 pp; the check cell accepts up to 0.6 pp,
+# because another CPU's floating-point rounding can move a few test images either way.
+#
+# A damaged file is refused, never silently decoded into a wrong model:
+
+# %%
+blob = (tmp / "LeNet-5.dcmp").read_bytes()
+for label, bad in (("truncated", blob[:-100]), ("one bit flipped", blob[:500] + bytes([blob[500] ^ 4]) + blob[501:]),
+                   ("not a compressed model", (tmp / "LeNet-5.pt").read_bytes())):
+    try:
+        codec.decode_model(bad, LeNet5Caffe())
+    except ValueError as err:
+        print(f"{label}: ValueError: {err}")
+
+# %% [markdown]
+# ## 7. Layer by layer, in the paper's table format
+#
+# Han et al.'s Table 4 (AlexNet) lists per layer the weights kept by pruning, the bits per weight
+# index and per relative index without and with Huffman coding, and the layer's compressed size as
+# a fraction of its fp32 size. Ours, with the codebooks, Huffman tables and filler zeros included
+# in the layer's rate (the biases and the file's headers are only in the file size above):
+
+# %%
+show(codec.size_report)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+for name in NETS:
+    report = codec.size_report(compressed[name], shared[name])
+    report["layer"] = report["layer"].map(LAYER_NAMES[name])
+    display(Markdown(f"**{name}** (bits per stored entry; rates in % of fp32)"))
+    display(report.round(2))
+
+# %%
+for name in NETS:
+    report = codec.size_report(compressed[name], shared[name])
+    assert (report["weight bits (P+Q+H)"] < report["weight bits (P+Q)"]).all(), report
+    big = report["#weights"] >= 10_000
+    assert (report["rate P+Q+H %"] < report["rate P+Q %"])[big].all(), report
+print("Huffman coding shortens the weight indices of every layer and shrinks every layer")
+print("of >= 10,000 weights")
+
+# %% [markdown]
+# ## 8. Beside the paper
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+paper = {"LeNet-300-100": (1070, 27, 40, 1.64, 1.58), "LeNet-5": (1720, 44, 39, 0.80, 0.74)}
+rows = []
+for name, (kb0, kb1, rate, e0, e1) in paper.items():
+    rows.append({"network": name, "source": "Han et al. 2016 (60k MNIST)", "fp32 KB": kb0, "compressed KB": kb1,
+                 "rate": rate, "kept %": {"LeNet-300-100": 8, "LeNet-5": 8}[name], "error before %": e0, "error after %": e1})
+    rows.append({"network": name, "source": "ours, full MNIST" if FULL else "ours, 3.5k-image subset",
+                 "fp32 KB": sizes[name]["fp32 B"] / 1000, "compressed KB": sizes[name]["compressed file B"] / 1000,
+                 "rate": sizes[name]["rate"], "kept %": results[name]["P: kept %"],
+                 "error before %": 100 * (1 - results[name]["test acc"]),
+                 "error after %": 100 * (1 - sizes[name]["test acc, decoded"])})
+pd.DataFrame(rows).round(2)
+
+# %% [markdown]
+# **The gap, honestly.**
+#
+# * **Rates**: ours are slightly above the paper's (42× and 46× against 40× and 39×) because we
+#   keep fewer weights (7.3 % and 5.9 % against 8 %). The quick profile trains on 3,500 images, so
+#   our baselines are weaker (4.8 % and 2.6 % error against 1.64 % and 0.80 %) and it takes fewer
+#   weights to stay as good as they are. The schedules were chosen to pass the targets in the
+#   notebook's time budget, not tuned further.
+# * **Everything is counted**: our rate is fp32 bytes over the size of a file that decodes on its
+#   own, so it includes the fp32 biases (1.6 KB and 2.3 KB, 6 % of our files), the fp32 codebooks
+#   (LeNet-5's two 8-bit conv codebooks alone are 2 KB), the Huffman tables, the filler zeros, the
+#   headers and a checksum. The paper's 27 KB and 44 KB do not say what they include.
+# * **Filler zeros** cost more than in the paper's AlexNet: LeNet-300-100's fc1 reads 784 pixels,
+#   the border ones are always 0, so their weights are all pruned and every row of fc1 has long
+#   gaps; with 5-bit relative indices (at most 31 zeros per gap) about one stored entry in five is
+#   a filler (see the per-layer table). The LeNet-5 conv1 row shows the opposite effect of fixed
+#   costs: 500 weights cannot pay for a 255-entry codebook and two 256-symbol Huffman tables.
+# * **Errors**: our errors are 3–4× the paper's because of the 3,500 training images, not because
+#   of the compression: the drop from the baseline (last two columns) is what compression costs,
+#   and on 1,000 test images it is measured in steps of 0.1 pp, with a standard error of about
+#   0.6 pp. `COURSE_PROFILE=full` runs the same notebook on all of MNIST (55,000 training and
+#   10,000 test images), where the baselines match the paper's and the resolution is 0.01 pp.
+
+# %% [markdown]
+# ## 9. Accuracy versus bits per weight
+#
+# How many bits does a weight need? We quantize every layer of LeNet-300-100 to $b = 2 \dots 8$ bits
+# (linear initialisation, no fine-tuning), once the dense baseline and once the pruned net
+# (the paper's Figure 6 does this for AlexNet).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+bit_range = list(range(2, 9))
+curves = {"without pruning": [], "with pruning": []}
+for label, net in (("without pruning", models["LeNet-300-100"]), ("with pruning", pruned["LeNet-300-100"])):
+    for b in bit_range:
+        q = quantize.with_shared_weights(net, quantize.quantize_model(net, bits=b))
+        curves[label].append(train.evaluate(q, loaders["test"])["accuracy"])
+fig, ax = plt.subplots(figsize=(7, 3.8))
+for label, accs in curves.items():
+    ax.plot(bit_range, [100 * a for a in accs], marker="o", label=f"{label}, quantized")
+ax.axhline(100 * results["LeNet-300-100"]["test acc"], color="grey", ls="--", label="fp32 baseline")
+ax.set_xlabel("bits per weight (every layer)"), ax.set_ylabel("test accuracy %"), ax.legend()
+ax.set_title("LeNet-300-100: accuracy vs bits per weight (no fine-tuning)")
+plt.show()
+pd.DataFrame(curves, index=bit_range).T.round(3)
+
+# %%
+assert curves["with pruning"][-1] >= results["LeNet-300-100"]["P: test acc"] - 0.01, curves
+assert curves["without pruning"][-1] >= results["LeNet-300-100"]["test acc"] - 0.01, curves
+assert all(0.1 <= a <= 1 for c in curves.values() for a in c)
+print("at 8 bits both nets are within 1 pp of their fp32 versions")
+
+# %% [markdown]
+# Above 2 bits both curves stay within a few test images of the fp32 baseline: 3 bits (7 shared
+# values per layer) already suffice for this network, pruned or not. At 2 bits both lose accuracy,
+# the pruned one more, without fine-tuning. The paper's Figure 6 makes the same point for AlexNet:
+# accuracy starts to fall at the same number of bits with or without pruning, so the two
+# compressions add up instead of interfering. (The wiggles between 3 and 8 bits are single test
+# images.)
+
+# %% [markdown]
+# ## 10. Exercises
+#
+# **Exercise 1 — relative indices.** Write `relative_indices(row, bits)` returning `(values, diffs)`:
+# for each stored entry its value and its distance to the previous entry (the first counts from
+# position −1); a distance may be at most $2^{bits}$ (a gap of at most $2^{bits}-1$ zeros), longer
+# jumps get filler entries storing 0. Try it on the paper's row above with 3 bits first.
+
+# %%
+def relative_indices(row, bits):
+    # BEGIN SOLUTION
+    values, diffs, last = [], [], -1
+    for pos in np.flatnonzero(row):
+        while pos - last > 2 ** bits:
+            last += 2 ** bits
+            values.append(0.0), diffs.append(2 ** bits)
+        values.append(row[pos]), diffs.append(pos - last)
+        last = pos
+    return values, diffs
+    # END SOLUTION
+
+
+nb08.check_relative_indices(relative_indices)
+
+# %% [markdown]
+# **Exercise 2 — a Huffman code length table.** Write `huffman_lengths(counts)` returning one code
+# length per symbol (0 for unused symbols): repeatedly merge the two lightest subtrees; every symbol
+# under a merge gets one bit longer. Any tie-breaking is accepted as long as the code is optimal.
+
+# %%
+def huffman_lengths(counts):
+    # BEGIN SOLUTION
+    import heapq
+
+    heap = [(c, [s]) for s, c in enumerate(counts) if c > 0]
+    heapq.heapify(heap)
+    lengths = [0] * len(counts)
+    while len(heap) > 1:
+        c1, s1 = heapq.heappop(heap)
+        c2, s2 = heapq.heappop(heap)
+        for s in s1 + s2:
+            lengths[s] += 1
+        heapq.heappush(heap, (c1 + c2, s1 + s2))
+    return lengths
+    # END SOLUTION
+
+
+nb08.check_code_lengths(huffman_lengths)
+
+# %% [markdown]
+# **Exercise 3 — linear initialisation.** Write `linear_init(values, k)`: `k` centroids evenly
+# spaced from the smallest to the largest value. Then, in a new cell, repeat §4's 2-bit experiment
+# with 3 bits: do the three initialisations still differ?
+
+# %%
+def linear_init(values, k):
+    # BEGIN SOLUTION
+    return torch.linspace(values.min().item(), values.max().item(), k)
+    # END SOLUTION
+
+
+nb08.check_linear_init(linear_init)
