@@ -70,5 +70,7 @@ def test_bad_arguments_name_the_argument():
     with pytest.raises(ValueError, match="masks"):
         with M.masked_gradients(model, {"nope": torch.ones(3, dtype=torch.bool)}):
             pass
+    with pytest.raises(TypeError, match="masks"):
+        M.density({})
     with pytest.raises(ValueError, match="schedule"):
         M.iterative_prune_(model, [], loader())

@@ -88,6 +88,10 @@ def test_bad_arguments_name_the_argument():
         Q.kmeans_1d(torch.arange(10), 3)
     with pytest.raises(ValueError, match="bits"):
         Q.quantize_weight(torch.randn(4, 4), 0)
+    with pytest.raises(ValueError, match="values"):
+        Q.init_centroids(torch.zeros(0), 3)
+    with pytest.raises(ValueError, match="centroids"):
+        Q.assign(torch.randn(5), torch.tensor([1.0, 0.0]))
     with pytest.raises(ValueError, match="bits"):
         Q.quantize_model(LeNet300100(), bits={"1": 4})
     with pytest.raises(ValueError, match="shared"):

@@ -65,3 +65,5 @@ def test_bad_arguments_name_the_argument():
         sparse.decode_relative(np.array([1]), np.array([5]), 3)
     with pytest.raises(ValueError, match="diffs"):
         sparse.decode_relative(np.array([1]), np.array([0]), 3)
+    with pytest.raises(ValueError, match="values and diffs"):
+        sparse.filler_count(np.zeros(3), np.ones(2))

@@ -93,6 +93,8 @@ def masked_gradients(model, masks):
 
 def density(masks):
     """``{layer name: fraction of weights kept}`` and, under ``"total"``, the fraction over all layers."""
+    if not isinstance(masks, dict) or not masks or not all(isinstance(m, torch.Tensor) for m in masks.values()):
+        raise TypeError("masks must be a non-empty dict of bool tensors")
     out = {name: m.float().mean().item() for name, m in masks.items()}
     out["total"] = sum(m.sum().item() for m in masks.values()) / sum(m.numel() for m in masks.values())
     return out

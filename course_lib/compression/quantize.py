@@ -40,6 +40,10 @@ def init_centroids(values, k, init="linear", seed=0):
     ``"density"`` (evenly spaced on the CDF: the values' quantiles)."""
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    if not isinstance(values, torch.Tensor) or values.dim() != 1 or values.numel() == 0:
+        raise ValueError("values must be a non-empty 1-D tensor")
+    if not isinstance(k, int) or isinstance(k, bool) or k <= 0:
+        raise ValueError(f"k must be a positive int, got {k!r}")
     if init == "linear":
         return torch.linspace(values.min().item(), values.max().item(), k)
     if init == "random":
@@ -53,6 +57,8 @@ def init_centroids(values, k, init="linear", seed=0):
 
 def assign(values, centroids):
     """Index of the nearest centroid (``centroids`` sorted ascending) for every value, int64."""
+    if centroids.dim() != 1 or centroids.numel() == 0 or (centroids[1:] < centroids[:-1]).any():
+        raise ValueError("centroids must be a non-empty 1-D tensor sorted ascending")
     midpoints = (centroids[1:] + centroids[:-1]) / 2
     return torch.searchsorted(midpoints, values.contiguous())
 

@@ -59,4 +59,7 @@ def decode_relative(values, diffs, size):
 
 def filler_count(values, diffs):
     """Number of filler zeros among the stored entries (stored zeros; the data holds no others)."""
-    return int((np.asarray(values) == 0).sum())
+    values, diffs = np.asarray(values), np.asarray(diffs)
+    if values.ndim != 1 or diffs.shape != values.shape:
+        raise ValueError(f"values and diffs must be 1-D of equal length, got {values.shape} and {diffs.shape}")
+    return int((values == 0).sum())
