@@ -12,8 +12,9 @@ from torch.nn.utils import prune
 from course_lib import cost
 from course_lib.checks import nb02
 from course_lib.measure import count_params, flop_counter, layer_table
-from course_lib.models.compact import (DEEP_COMPRESSION_DENSITY, Fire, MobileNetV1, SqueezeNet, mobilenet_v1,
-                                       pruned_squeezenet_params, separable_conv, squeezenet, squeezenet_table)
+from course_lib.models.compact import (DEEP_COMPRESSION_DENSITY, SQUEEZENET_V10, Fire, MobileNetV1, SqueezeNet,
+                                       mobilenet_v1, pruned_squeezenet_params, separable_conv, squeezenet,
+                                       squeezenet_table)
 
 SMALL_SQUEEZE = ("M", (8, 16, 16), "M", (8, 32, 32))
 SMALL_MOBILE = ((16, 2), (32, 2))
@@ -116,6 +117,17 @@ def test_width_multipliers_scale_channels_and_small_inputs_keep_resolution():
     assert mobilenet_v1(alpha=0.25).classifier.in_features == 256
 
 
+def test_stem_stride_downsamples_small_inputs_on_request():
+    no_maxpool8 = SQUEEZENET_V10[:9] + SQUEEZENET_V10[10:]
+    sq = squeezenet(num_classes=10, in_channels=1, input_size=28, width=0.25, stem_stride=2, cfg=no_maxpool8)
+    assert layer_table(sq, (1, 28, 28))["output"][0] == (24, 14, 14)  # padding 3 keeps the border
+    assert list(squeezenet_table(sq)["output size"])[-3:] == ["3x3x128", "3x3x10", "1x1x10"]
+    mb = mobilenet_v1(num_classes=10, in_channels=1, input_size=28, alpha=0.25, stem_stride=2, cfg=SMALL_MOBILE)
+    assert layer_table(mb, (1, 28, 28))["output"][0] == (8, 14, 14)
+    assert mb(torch.randn(1, 1, 28, 28)).shape == (1, 10)
+    assert squeezenet(stem_stride=1, input_size=64).features[0].stride == (1, 1)
+
+
 def test_fire_and_separable_shapes():
     fire = Fire(10, 3, 4, 5)
     assert fire(torch.randn(2, 10, 7, 7)).shape == (2, 9, 7, 7)
@@ -140,6 +152,8 @@ def test_fire_and_separable_shapes():
     (lambda: mobilenet_v1(in_channels=0), "in_channels must be a positive int"),
     (lambda: mobilenet_v1(cfg=((64, 3),)), "stride must be 1 or 2"),
     (lambda: mobilenet_v1(cfg=(64,)), "cfg items must be \\(out_channels, stride\\)"),
+    (lambda: squeezenet(stem_stride=3), "stride must be 1 or 2"),
+    (lambda: mobilenet_v1(stem_stride=0), "stride must be 1 or 2"),
 ])
 def test_bad_arguments_raise_value_error(call, message):
     with pytest.raises(ValueError, match=message):
