@@ -90,10 +90,10 @@ def kmeans_1d(values, k, init="linear", iters=50, seed=0):
 
 def quantize_weight(weight, bits, init="linear", seed=0):
     """k-means weight sharing of one layer's non-zero weights into at most 2^bits - 1 centroids
-    (clusters left empty are dropped). Returns :class:`SharedWeights`."""
+    (clusters left empty are dropped). Returns :class:`SharedWeights` on the CPU."""
     if not isinstance(bits, int) or isinstance(bits, bool) or not 1 <= bits <= 16:
         raise ValueError(f"bits must be an int in [1, 16], got {bits!r}")
-    w = weight.detach().float()
+    w = weight.detach().float().cpu()  # 1-D k-means is cheap; the CPU keeps one code path
     alive = w != 0
     if not alive.any():
         return SharedWeights(torch.zeros(1), torch.zeros(w.shape, dtype=torch.int64), bits)
@@ -155,8 +155,8 @@ class SharedWeightModel(nn.Module):
         return functional_call(self.model, weights, (x,))
 
     def shared(self):
-        """The current ``{layer name: SharedWeights}`` (fine-tuned codebooks)."""
-        return {name: SharedWeights(self.codebook(i).detach().clone(), getattr(self, f"indices{i}").clone(),
+        """The current ``{layer name: SharedWeights}`` (fine-tuned codebooks), on the CPU."""
+        return {name: SharedWeights(self.codebook(i).detach().cpu().clone(), getattr(self, f"indices{i}").cpu().clone(),
                                     self.bits[name]) for i, name in enumerate(self.names)}
 
     def to_model(self):
