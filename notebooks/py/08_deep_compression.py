@@ -170,21 +170,24 @@ SCHEDULES = {
     "LeNet-300-100": [{"1": 0.6, "3": 0.6, "5": 0.3}] * 3 + [{"1": 0.9, "3": 0.8, "5": 0.3}] * 2,
     "LeNet-5": [{"features.0": 0.3, "features.2": 1.0, "classifier.1": 1.15, "classifier.3": 0.5}] * 2,
 }
+PAPER_KEPT = {"LeNet-300-100": {"fc1": 8, "fc2": 9, "fc3": 26, "total": 8},  # % (Han et al. 2016, Tables 2-3)
+              "LeNet-5": {"conv1": 66, "conv2": 12, "fc1": 8, "fc2": 19, "total": 8}}
 RETRAIN = {"LeNet-300-100": dict(epochs=4, lr=0.02), "LeNet-5": dict(epochs=3, lr=0.01 if FULL else 0.02)}
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-pruned, masks, kept = {}, {}, {}
+pruned, masks, kept = {}, {}, []
 for name in NETS:
     restart()
     pruned[name] = copy.deepcopy(models[name])
     masks[name], _ = magnitude.iterative_prune_(pruned[name], SCHEDULES[name], loaders["train"], loaders["val"],
                                                 **RETRAIN[name])
     dens = magnitude.density(masks[name])
-    kept[name] = {LAYER_NAMES[name].get(k, k): 100 * v for k, v in dens.items()}
+    kept += [{"network": name, "layer": LAYER_NAMES[name].get(k, k), "kept % (ours)": 100 * v,
+              "kept % (paper)": PAPER_KEPT[name][LAYER_NAMES[name].get(k, k)]} for k, v in dens.items()]
     results[name]["P: kept %"] = 100 * dens["total"]
     results[name]["P: test acc"] = train.evaluate(pruned[name], loaders["test"])["accuracy"]
-display(pd.DataFrame(kept).T.round(1).rename(columns=lambda c: f"{c} kept %"))
+display(pd.DataFrame(kept).set_index(["network", "layer"]).round(1))
 pd.DataFrame(results).T[["test acc", "P: kept %", "P: test acc"]].round(3)
 
 # %%
@@ -416,7 +419,7 @@ for name, net in NETS.items():
     sizes[name]["rate vs torch.save"] = sizes[name]["torch.save file B"] / file_bytes
     sizes[name]["drop pp"] = 100 * (results[name]["test acc"] - sizes[name]["test acc, decoded"])
     sizes[name]["target met"] = sizes[name]["rate"] >= TARGET[name] and sizes[name]["drop pp"] <= 0.3 + 1e-9
-pd.DataFrame(sizes).T
+pd.DataFrame.from_dict(sizes, orient="index").round({"rate": 2, "rate vs torch.save": 2, "drop pp": 1})
 
 # %%
 for name in NETS:
