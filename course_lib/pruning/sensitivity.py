@@ -2,7 +2,6 @@
 criterion, at growing ratios, and measure accuracy without retraining. Layers whose accuracy holds
 are pruned hard; sensitive layers are pruned little or not at all.
 """
-import matplotlib.pyplot as plt
 import pandas as pd
 import torch.nn as nn
 
@@ -68,21 +67,3 @@ def choose_ratios(table, tolerance=0.01):
         ok = (rows["drop"] <= tolerance).cummin()  # stays True only while every smaller ratio passed
         chosen[name] = float(rows["ratio"][ok].max()) if ok.any() else 0.0
     return chosen
-
-
-def plot_sensitivity(table, ax=None, title="Sensitivity of each layer to L1 filter pruning"):
-    """Accuracy vs fraction of filters pruned, one curve per layer (as Li et al. Fig. 2(b))."""
-    if not isinstance(table, pd.DataFrame) or not {"layer", "ratio", "accuracy"} <= set(table.columns):
-        raise TypeError("table must be a DataFrame returned by layer_sensitivity()")
-    if ax is None:
-        ax = plt.subplots(figsize=(8, 4.5))[1]
-    layers = list(dict.fromkeys(table["layer"]))
-    cmap = plt.get_cmap("turbo")
-    for i, name in enumerate(layers):
-        rows = table[table["layer"] == name].sort_values("ratio")
-        ax.plot(100 * rows["ratio"], 100 * rows["accuracy"], marker="o", ms=3,
-                color=cmap(0.05 + 0.9 * i / max(1, len(layers) - 1)), label=name)
-    ax.set(xlabel="filters pruned away (%)", ylabel="accuracy without retraining (%)", title=title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=1, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    return ax

@@ -1,0 +1,66 @@
+"""Figures of the pruning notebooks: the coupled tensors of one pruning group, sensitivity curves."""
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+
+from .surgery import dependencies
+
+
+def _strength(weight):
+    """|W| summed over everything but the first two dims: (out, in, ...) -> (out, in)."""
+    return weight.detach().abs().flatten(2).sum(2) if weight.dim() > 2 else weight.detach().abs()
+
+
+def plot_coupling(model, layer, removed, input_shape):
+    """Panels for the group of ``layer``: its filters' |W| (rows = filters), its BatchNorm's
+    |gamma| and |beta| (each column scaled to its maximum) and the consumer's |W| (columns =
+    input channels), with what removing the filters ``removed`` deletes shaded red.
+    Returns the figure."""
+    group = dependencies(model, input_shape).get(layer)
+    if group is None:
+        raise ValueError(f"layer must be a prunable layer of the model, got {layer!r}")
+    modules = dict(model.named_modules())
+    n = modules[layer].weight.shape[0]
+    removed = sorted(set(int(k) for k in removed))
+    if not removed or removed[0] < 0 or removed[-1] >= n:
+        raise ValueError(f"removed must be non-empty indices in 0..{n - 1}, got {removed!r}")
+    panels = [(f"{layer}: |W| per (filter, input channel)", _strength(modules[layer].weight), "rows", 1)]
+    for name in group.norms:
+        norm = modules[name]
+        affine = torch.stack([norm.weight, norm.bias], 1).detach().abs()
+        panels.append((f"{name}: |gamma|, |beta|", affine / affine.max(0).values.clamp_min(1e-12), "rows", 1))
+    consumer = _strength(modules[group.consumer].weight)
+    panels.append((f"{group.consumer}: |W| per (output, input)", consumer, "cols", group.block))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.6),
+                             gridspec_kw={"width_ratios": [max(3, p[1].shape[1] / p[3]) for p in panels]})
+    for ax, (title, values, where, block) in zip(axes, panels):
+        ax.imshow(values.numpy(), cmap="Greys", aspect="auto", interpolation="nearest")
+        for k in removed:
+            if where == "rows":
+                ax.axhspan(k - 0.5, k + 0.5, color="red", alpha=0.45)
+            else:
+                ax.axvspan(k * block - 0.5, (k + 1) * block - 0.5, color="red", alpha=0.45)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("input channel" if values.shape[1] > 2 else "0: |gamma|   1: |beta|")
+        ax.set_ylabel("output unit")
+    fig.suptitle(f"Removing filters {removed} of {layer} deletes the red rows and columns", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sensitivity(table, ax=None, title="Sensitivity of each layer to L1 filter pruning"):
+    """Accuracy vs fraction of filters pruned, one curve per layer (as Li et al. Fig. 2(b))."""
+    if not isinstance(table, pd.DataFrame) or not {"layer", "ratio", "accuracy"} <= set(table.columns):
+        raise TypeError("table must be a DataFrame returned by layer_sensitivity()")
+    if ax is None:
+        ax = plt.subplots(figsize=(8, 4.5))[1]
+    layers = list(dict.fromkeys(table["layer"]))
+    cmap = plt.get_cmap("turbo")
+    for i, name in enumerate(layers):
+        rows = table[table["layer"] == name].sort_values("ratio")
+        ax.plot(100 * rows["ratio"], 100 * rows["accuracy"], marker="o", ms=3,
+                color=cmap(0.05 + 0.9 * i / max(1, len(layers) - 1)), label=name)
+    ax.set(xlabel="filters pruned away (%)", ylabel="accuracy without retraining (%)", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=1, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return ax

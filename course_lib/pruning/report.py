@@ -1,0 +1,42 @@
+"""Before/after tables for pruned models: exact sizes, and CPU latency measured fairly."""
+import pandas as pd
+
+from .. import measure
+
+
+def _check_models(models):
+    if not isinstance(models, dict) or not models:
+        raise TypeError("models must be a non-empty dict {label: nn.Module}")
+
+
+def size_table(models, input_shape):
+    """Params, FLOPs (= 2 MACs, one input) and state_dict bytes of each model of ``{label: model}``,
+    with each column also as a percentage of the first model's."""
+    _check_models(models)
+    rows = {label: measure.summary(m, input_shape) for label, m in models.items()}
+    table = pd.DataFrame(rows).T[["params", "FLOPs", "bytes"]]
+    for col in ("params", "FLOPs", "bytes"):
+        table[f"{col} %"] = (100 * table[col] / table[col].iloc[0]).round(1)
+    return table
+
+
+def latency_table(models, input_shape, batch_sizes=(1, 64), rounds=5, repeats=15, warmup=3, threads=1):
+    """Median CPU latency (ms) of each model of ``{label: model}`` per batch size.
+
+    The models are timed in turn, ``rounds`` times over (so a burst of load on a shared machine
+    hits all of them), and each keeps its best round's median of ``repeats`` calls (after
+    ``warmup`` untimed calls), on ``threads`` intra-op threads.
+    """
+    _check_models(models)
+    if not isinstance(rounds, int) or rounds <= 0:
+        raise ValueError(f"rounds must be a positive int, got {rounds!r}")
+    best = {}
+    for _ in range(rounds):
+        for b in batch_sizes:
+            for label, m in models.items():
+                ms = measure.latency(m, input_shape, batch_size=b, repeats=repeats, warmup=warmup,
+                                     threads=threads)["median_ms"]
+                best[label, b] = min(ms, best.get((label, b), float("inf")))
+    table = pd.DataFrame({f"latency ms (batch {b})": {label: best[label, b] for label in models}
+                          for b in batch_sizes})
+    return table.round(3)

@@ -1,0 +1,469 @@
+# %% [markdown]
+# # 03 · Pruning filters by their L1 norm (Li et al. 2016)
+#
+# Li, Kadav, Durdanovic, Samet & Graf, *Pruning Filters for Efficient ConvNets* (ICLR 2017,
+# arXiv 2016) remove whole **filters** of a trained CNN, the ones with the smallest sum of absolute
+# weights, and then retrain. Because whole filters go, the result is a smaller *dense* network:
+# fewer parameters, fewer FLOPs, a smaller file and, unlike pruning single weights, a network that
+# really runs faster on ordinary hardware.
+#
+# **Learning goals.** You can
+# 1. state the L1 criterion and say which tensors removing one filter changes (the filter, its
+#    BatchNorm channel, the next layer's input channel or block of flattened features);
+# 2. show with measurements that masks (`torch.nn.utils.prune`) do not make a network smaller or
+#    faster, while physical surgery does;
+# 3. run a sensitivity analysis and choose per-layer pruning ratios from it;
+# 4. prune, retrain and report accuracy, parameters, FLOPs, bytes and *measured* latency, and
+#    explain why the speed-up is not the FLOPs reduction.
+
+# %%
+import copy
+import inspect
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+import torch.nn as nn
+import torch.nn.utils.prune as torch_prune
+from IPython.display import Markdown, display
+from torch.utils.data import DataLoader, Subset
+
+from course_lib import config, data, measure, train
+from course_lib.checks import nb03
+from course_lib.models.vgg import vgg16
+from course_lib.pruning import (choose_ratios, dependencies, l1_norm, latency_table, layer_sensitivity,
+                                mask_outgoing, plan_smallest, plan_table, plot_coupling, plot_sensitivity,
+                                prune, random_scores, size_table, surgery)
+
+config.seed_everything(0);
+FULL = config.profile() == "full"
+
+
+def show_source(obj):
+    display(Markdown(f"```python\n{inspect.getsource(obj)}```"))
+
+# %% [markdown]
+# ## 1. The idea in the paper's math
+#
+# Layer $i$ of a CNN turns $n_i$ input maps of size $h_i \times w_i$ into $n_{i+1}$ maps with
+# $n_{i+1}$ filters $\mathcal{F}_{i,j} \in \mathbb{R}^{n_i \times k \times k}$. It costs
+# $n_{i+1}\, n_i\, k^2\, h_{i+1} w_{i+1}$ multiply-accumulates. Li et al. rank the filters of a
+# layer by
+#
+# $$ s_j \;=\; \sum_{l=1}^{n_i} \sum |\mathcal{K}_l| \;=\; \lVert \mathcal{F}_{i,j} \rVert_1 , $$
+#
+# the sum of the absolute weights of its $n_i$ kernels: a filter with small weights tends to
+# produce weak feature maps. Pruning $m$ filters of layer $i$:
+#
+# 1. compute $s_j$ for every filter and sort;
+# 2. remove the $m$ filters with the smallest $s_j$ **and their feature maps**;
+# 3. remove the kernels of layer $i+1$ that read those maps;
+# 4. copy the remaining weights into two new, smaller layers.
+#
+# Removing filter $j$ saves $n_i k^2 h_{i+1} w_{i+1}$ MACs in layer $i$ and
+# $n_{i+2} k^2 h_{i+2} w_{i+2}$ in layer $i+1$: pruning $m$ of $n_{i+1}$ filters cuts the cost of
+# **both** layers by the fraction $m / n_{i+1}$.
+#
+# Two couplings the paper's VGG has and every modern CNN has too:
+#
+# * **BatchNorm** after the conv normalises channel $k$ with its own
+#   $y_k = \gamma_k \frac{z_k - \mu_k}{\sqrt{\sigma_k^2 + \epsilon}} + \beta_k$. When map $k$ goes,
+#   $\gamma_k, \beta_k, \mu_k, \sigma_k^2$ go with it.
+# * **Flatten → Linear.** A $(C, H, W)$ tensor is flattened channel by channel, so channel $k$
+#   becomes the block of features $kHW, \dots, kHW + HW - 1$ of the first fully connected layer: its
+#   columns go.
+#
+# Masking is *not* removal. Zeroing the weights of filter $k$ still leaves $\beta_k$ (and a conv
+# bias) feeding a constant $\mathrm{ReLU}(\beta_k)$ into the next layer. The exact equivalent of
+# removing the channel is to cut its **outgoing** connections: zero the next layer's input
+# weights for it. That is the invariant the library's tests check on random networks and on
+# torchvision's VGG-16 (and against `torch-pruning`).
+#
+# The library's surgery applies a *plan* `{layer: indices to keep}` to the whole group:
+
+# %%
+show_source(surgery._expand)
+show_source(surgery.prune_)
+
+# %% [markdown]
+# ## 2. The network and its baseline
+#
+# The course's VGG-16 with BatchNorm, torchvision's layout (`features` → `avgpool` → `classifier`).
+# Quick profile: width × 1/8 (8 … 64 filters per layer), 32 × 32 MNIST digits, two hidden layers
+# of 64. Full profile: the paper's setting, full-width VGG-16 on CIFAR-10 with a 512-512 classifier.
+# ImageNet VGG initialises its 4096-wide linear layers with N(0, 0.01); in a 64-wide head that
+# starves the gradient, so we reset them to PyTorch's default initialisation.
+
+# %%
+if FULL:
+    loaders = data.cifar10_loaders(batch_size=128)
+    SHAPE, WIDTH, HIDDEN, IN = (3, 32, 32), 1.0, 512, 3
+    BASELINE = [("sgd", 0.05, 60), ("sgd", 0.005, 20), ("sgd", 0.0005, 10)]  # (optimizer, lr, epochs)
+    RETRAIN = [("sgd", 0.001, 40)]  # the paper retrains 40 epochs at lr 0.001
+    WEIGHT_DECAY, N_SENS = 5e-4, 5000
+else:
+    loaders = data.mnist_loaders(batch_size=128, size=32)
+    SHAPE, WIDTH, HIDDEN, IN = (1, 32, 32), 0.125, 64, 1
+    BASELINE = [("adam", 2e-3, 6), ("adam", 2e-4, 2)]
+    RETRAIN = [("adam", 1e-3, 4), ("adam", 1e-4, 2)]
+    WEIGHT_DECAY, N_SENS = 0.0, 250
+
+
+def make_vgg():
+    model = vgg16(batch_norm=True, width=WIDTH, input_size=32, in_channels=IN, num_classes=10,
+                  hidden=HIDDEN, dropout=0.3 if not FULL else 0.5)
+    for m in model.classifier:
+        if isinstance(m, nn.Linear):
+            m.reset_parameters()
+    return model.to(config.device())
+
+
+def run(model, phases):
+    """Train ``model`` in place through ``(optimizer, lr, epochs)`` phases; the validation curve."""
+    history = []
+    for optimizer, lr, epochs in phases:
+        history += train.fit(model, loaders["train"], loaders["val"], epochs=epochs, lr=lr,
+                             optimizer=optimizer, weight_decay=WEIGHT_DECAY)
+    return [round(row["val_acc"], 3) for row in history]
+
+
+model = make_vgg()
+CONVS = [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
+print(f"{len(CONVS)} conv layers, filters per layer: {[model.get_submodule(n).out_channels for n in CONVS]}")
+size_table({"VGG-16 (this profile)": model}, SHAPE)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print("validation accuracy per epoch:", run(model, BASELINE))
+base_acc = train.evaluate(model, loaders["test"])["accuracy"]
+print(f"baseline test accuracy: {100 * base_acc:.1f} %")
+
+# %%
+assert (0.88 if FULL else 0.95) <= base_acc <= 1.0, f"baseline accuracy {base_acc:.3f} out of the expected range"
+print("baseline trained to the expected accuracy")
+
+# %% [markdown]
+# ### What removing filters of one layer deletes
+#
+# Below: the trained weights of the group of `features.7` (conv2_1). Rows of the first panel are
+# its 16 filters (|W| summed over each 3 × 3 kernel), the middle panel its BatchNorm's
+# $|\gamma|, |\beta|$, the right panel the next conv `features.10`, whose *columns* are its input
+# channels. Removing the four filters with the smallest L1 norm deletes the red rows and columns.
+
+# %%
+scores_demo = l1_norm(model, ["features.7"])["features.7"]
+removed_demo = scores_demo.argsort()[:4].tolist()
+plot_coupling(model, "features.7", removed_demo, SHAPE)
+plt.show()
+groups = dependencies(model, SHAPE)
+print("coupled to features.7: ", groups["features.7"])
+print("coupled to features.40:", groups["features.40"])
+
+# %% [markdown]
+# The last conv feeds the classifier through `avgpool` and flatten: one block of
+# $1 \times 1 = 1$ feature per channel here (49 for torchvision's 224-pixel VGG-16, whose pool
+# outputs 7 × 7). The surgery computes exactly what the full model computes with the removed
+# filters' outgoing connections cut:
+
+# %%
+keep_demo = [k for k in range(len(scores_demo)) if k not in removed_demo]
+small_demo = prune(model, {"features.7": keep_demo}, SHAPE).eval()
+x_demo = next(iter(loaders["test"]))[0][:8].to(config.device())
+with torch.no_grad():
+    gap = (small_demo(x_demo) - mask_outgoing(model, {"features.7": keep_demo}, SHAPE).eval()(x_demo)).abs().max()
+print("pruned == full model with outgoing connections cut (atol 1e-5):", bool(gap < 1e-5))
+print("features.7:", model.features[7], "->", small_demo.features[7])
+print("features.8:", model.features[8], "->", small_demo.features[8])
+print("features.10:", model.features[10], "->", small_demo.features[10])
+
+# %% [markdown]
+# ## 3. Sensitivity analysis (Li et al. Fig. 2)
+#
+# Prune **one** layer at a time, 10 % … 90 % of its filters by L1, and measure accuracy without
+# retraining. The paper found that on VGG-16/CIFAR-10 the first layer and the last six layers
+# (conv 4_1 … 5_3, which see 4 × 4 and 2 × 2 maps) tolerate losing half of their filters, while
+# the middle layers are sensitive. We evaluate on a random 250-image subset of the validation split
+# (the test split is only used for the final numbers).
+
+# %%
+val = loaders["val"].dataset
+subset = torch.randperm(len(val), generator=torch.Generator().manual_seed(0))[:N_SENS].tolist()
+sens_loader = DataLoader(Subset(val, subset), batch_size=250)
+sens = layer_sensitivity(model, sens_loader, SHAPE)
+sens_base = sens[sens["ratio"] == 0]["accuracy"].iloc[0]
+plot_sensitivity(sens, title="Each conv layer pruned alone by L1, no retraining")
+plt.tight_layout()
+plt.show()
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+(100 * sens.pivot(index="layer", columns="ratio", values="accuracy").loc[CONVS]).round(1)
+
+# %%
+last = sens[sens["ratio"] == sens["ratio"].max()]
+assert (last["accuracy"] < sens_base).all(), "pruning 90 % of any layer should cost accuracy"
+print(f"{len(CONVS)} sensitivity curves of 9 ratios each; every layer loses accuracy at 90 %")
+
+# %% [markdown]
+# ### Is the L1 norm better than chance?
+#
+# The same sweep with two other rules on three layers: remove the **largest**-L1 filters (a
+# criterion with the scores negated) and **random** filters. Any criterion is just a function
+# `criterion(model, layers) -> {layer: scores}`, so the sweep takes all three.
+
+# %%
+def largest_l1(model, layers):
+    """Scores that rank the largest-L1 filters as least important."""
+    return {name: -s for name, s in l1_norm(model, layers).items()}
+
+
+SHOWN = [CONVS[0], CONVS[4], CONVS[10]]
+rules = {"smallest L1 (Li et al.)": sens[sens["layer"].isin(SHOWN)],
+         "largest L1": layer_sensitivity(model, sens_loader, SHAPE, criterion=largest_l1, layers=SHOWN),
+         "random": layer_sensitivity(model, sens_loader, SHAPE, criterion=random_scores, layers=SHOWN)}
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), sharey=True)
+for ax, layer in zip(axes, SHOWN):
+    for (rule, table), style in zip(rules.items(), ("o-", "s--", "^:")):
+        rows = table[table["layer"] == layer]
+        ax.plot(100 * rows["ratio"], 100 * rows["accuracy"], style, ms=4, label=rule)
+    ax.set(title=layer, xlabel="filters pruned away (%)")
+    ax.grid(alpha=0.3)
+axes[0].set_ylabel("accuracy without retraining (%)")
+axes[0].legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+mean_acc = {rule: round(100 * float(t[t["ratio"] > 0]["accuracy"].mean()), 1) for rule, t in rules.items()}
+print("mean accuracy over the three layers and nine ratios (%):", mean_acc)
+
+# %%
+assert mean_acc["smallest L1 (Li et al.)"] > mean_acc["largest L1"], "smallest-L1 should beat largest-L1"
+print("removing the smallest-L1 filters hurts less than removing the largest")
+
+# %% [markdown]
+# ## 4. Choosing the per-layer ratios
+#
+# Rule (`choose_ratios`): for each layer, the largest ratio whose accuracy drop stays within a
+# tolerance at that ratio *and every smaller one*. Retraining recovers a few points per layer, so
+# the tolerance is a knob: we take the smallest tolerance whose plan removes at least 30 % of the
+# FLOPs and 50 % of the parameters (the targets of this notebook).
+
+# %%
+show_source(choose_ratios)
+
+# %%
+dense_size = measure.summary(model, SHAPE)
+for tolerance in [step / 200 for step in range(1, 21)]:  # 0.5 pp ... 10 pp
+    ratios = choose_ratios(sens, tolerance)
+    plan = plan_smallest(l1_norm(model, CONVS), ratios)
+    size = measure.summary(prune(model, plan, SHAPE), SHAPE)
+    flops_cut, params_cut = 1 - size["FLOPs"] / dense_size["FLOPs"], 1 - size["params"] / dense_size["params"]
+    if flops_cut >= 0.30 and params_cut >= 0.50:
+        break
+print(f"tolerance {100 * tolerance:.1f} pp per layer: FLOPs -{100 * flops_cut:.1f} %, "
+      f"params -{100 * params_cut:.1f} %")
+plan_table(plan, l1_norm(model, CONVS)).set_index("layer").T
+
+# %%
+assert flops_cut >= 0.30 and params_cut >= 0.50, "no tolerance reached the size targets"
+print("a plan meeting the size targets was chosen from the sensitivity curves")
+
+# %% [markdown]
+# ## 5. Masks vs surgery, measured
+#
+# First the paper's own plan for VGG-16 on CIFAR-10 (*VGG-16-pruned-A*): half of the filters of
+# conv1_1 and of conv4_1 … conv5_3 (the 1st and the 8th–13th conv), by L1. Two ways to apply it:
+#
+# * **masks** — `torch.nn.utils.prune.ln_structured(conv, "weight", amount=0.5, n=1, dim=0)`
+#   multiplies each weight by a 0/1 mask on every forward call;
+# * **surgery** — `course_lib.pruning.prune` builds the smaller network.
+#
+# Parameters, FLOPs (= 2 × MACs of conv and linear layers, one image) and bytes (the real
+# `torch.save` file of the state_dict) are exact:
+
+# %%
+PAPER_A = {name: 0.5 for name in [CONVS[0]] + CONVS[7:13]}
+plan_a = plan_smallest(l1_norm(model, list(PAPER_A)), PAPER_A)
+pruned_a = prune(model, plan_a, SHAPE)
+masked_a = copy.deepcopy(model)
+for name in PAPER_A:
+    torch_prune.ln_structured(masked_a.get_submodule(name), "weight", amount=0.5, n=1, dim=0)
+compare = {"dense": model, "masks (torch.nn.utils.prune)": masked_a, "surgery": pruned_a}
+sizes_a = size_table(compare, SHAPE)
+counted = {label: measure.flop_counter(m, SHAPE)[0] for label, m in compare.items()}
+assert counted == sizes_a["FLOPs"].to_dict(), "own FLOPs count disagrees with FlopCounterMode"
+sizes_a
+
+# %% [markdown]
+# The masks change nothing that is measured: the parameter count and FLOPs stay, and the file
+# *grows* (`weight_orig` plus a `weight_mask` of the same size). Now the latency measured on this
+# CPU, one thread, best of five interleaved rounds. Latency depends on the shapes only, not on the
+# weights, so we also time the network our sensitivity plan (section 4) will produce.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+ours = prune(model, plan, SHAPE)
+lat = latency_table({**compare, "surgery, our plan": ours}, SHAPE, batch_sizes=(1, 64))
+lat
+
+# %%
+batch = "latency ms (batch 64)"
+assert lat.loc["surgery", batch] < lat.loc["dense", batch], "the pruned network should run faster"
+assert lat.loc["masks (torch.nn.utils.prune)", batch] > 0.8 * lat.loc["dense", batch], \
+    "masks should not make the network faster"
+print("surgery is faster than the dense network; masks are not")
+
+# %% [markdown]
+# Masks and surgery do not even compute the same function: a masked filter still passes
+# $\mathrm{ReLU}(\beta_k)$ through its BatchNorm, the surgery removes it. (Masks are how
+# `torch.nn.utils.prune` lets you *study* pruning during training; they are not compression.)
+
+# %%
+with torch.no_grad():
+    masked_gap = (masked_a.eval()(x_demo) - pruned_a.eval()(x_demo)).abs().max().item()
+    cut_gap = (mask_outgoing(model, plan_a, SHAPE).eval()(x_demo) - pruned_a(x_demo)).abs().max().item()
+print("masked filters == surgery:", masked_gap < 1e-5, "| outgoing connections cut == surgery:", cut_gap < 1e-5)
+
+# %% [markdown]
+#
+# ## 6. Prune once with the chosen ratios, retrain
+#
+# The plan from the sensitivity analysis (section 4), applied by surgery, then retrained with the
+# same budget as the control: the *unpruned* network trained for the same extra epochs, so a gain
+# from the extra training is not mistaken for a gain from pruning. Each layer alone lost at most
+# a couple of points; pruned all at once, the losses compound and the network starts retraining
+# from far lower.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+config.seed_everything(0)  # the retraining below does not depend on what ran before
+pruned = ours
+pruned_acc0 = train.evaluate(pruned, loaders["val"])["accuracy"]
+print(f"validation accuracy right after pruning: {100 * pruned_acc0:.1f} %")
+print("retraining, validation accuracy per epoch:", run(pruned, RETRAIN))
+control = copy.deepcopy(model)
+config.seed_everything(0)
+print("control (dense, same extra epochs):        ", run(control, RETRAIN))
+pruned_acc = train.evaluate(pruned, loaders["test"])["accuracy"]
+control_acc = train.evaluate(control, loaders["test"])["accuracy"]
+print(f"test accuracy: baseline {100 * base_acc:.1f} %, pruned + retrained {100 * pruned_acc:.1f} % "
+      f"({100 * (pruned_acc - base_acc):+.1f} pp), control {100 * control_acc:.1f} %")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+final = {"dense baseline": model, "pruned + retrained": pruned}
+table = size_table(final, SHAPE)
+table[list(lat.columns)] = lat.loc[["dense", "surgery, our plan"]].to_numpy()  # timed in section 5
+table["test accuracy %"] = [round(100 * base_acc, 1), round(100 * pruned_acc, 1)]
+flops_ratio = table["FLOPs"].iloc[0] / table["FLOPs"].iloc[1]
+for column in lat.columns:
+    speedup = table[column].iloc[0] / table[column].iloc[1]
+    print(f"{column}: FLOPs reduction {flops_ratio:.2f}x, measured speed-up {speedup:.2f}x, "
+          f"speed-up / FLOPs reduction = {speedup / flops_ratio:.2f}")
+table
+
+# %%
+assert pruned_acc >= base_acc - 0.01, "retrained accuracy more than 1 pp below the baseline"
+assert table["FLOPs %"].iloc[1] <= 70 and table["params %"].iloc[1] <= 50
+b1 = "latency ms (batch 1)"
+assert table[b1].iloc[1] < table[b1].iloc[0], "the pruned network should be faster at batch 1"
+assert table[batch].iloc[1] < 1.1 * table[batch].iloc[0], "the pruned network should not be slower at batch 64"
+print("pruned network: >= 30 % fewer FLOPs, >= 50 % fewer parameters, faster, accuracy within 1 pp")
+
+# %% [markdown]
+# **Why the speed-up is not the FLOPs reduction.** At batch 1 a network this small spends most of
+# its time in per-layer overhead (Python, dispatch, memory allocation), which pruning does not
+# touch. At batch 64 the convolutions dominate, but a conv with 29 or 58 channels does not run
+# at the speed of one with 32 or 64: vectorised kernels work on blocks of 8 or 16 channels, and
+# odd widths leave lanes idle. Libraries such as `torch-pruning` offer a `round_to` option for this
+# reason. Always measure.
+#
+# ## 7. The paper beside us
+#
+# Li et al., Table 1: VGG-16 on CIFAR-10, error 6.75 % → 6.60 % after pruning and retraining
+# (plan A), FLOPs −34.2 %, parameters −64.0 %. Our rows: the paper's plan applied to our network
+# (exact sizes, §5) and our own plan after retraining (§6).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+paper_vs_ours = pd.DataFrame({
+    "baseline error %": [6.75, None, round(100 * (1 - base_acc), 1)],
+    "pruned error %": [6.60, None, round(100 * (1 - pruned_acc), 1)],
+    "FLOPs change %": [-34.2, round(sizes_a["FLOPs %"].iloc[2] - 100, 1), round(table["FLOPs %"].iloc[1] - 100, 1)],
+    "params change %": [-64.0, round(sizes_a["params %"].iloc[2] - 100, 1), round(table["params %"].iloc[1] - 100, 1)],
+}, index=["Li et al. pruned-A, VGG-16 CIFAR-10 (paper)", "paper's plan A on our VGG (no retraining)",
+          "our sensitivity plan, retrained (quick profile)" if not FULL else "our sensitivity plan, retrained"])
+paper_vs_ours
+
+# %% [markdown]
+# **The gap, honestly.**
+#
+# * **Sizes.** The paper's plan A removes the same share of FLOPs from our 1/8-width network as
+#   from theirs (−34.3 % vs −34.2 %): with 32 × 32 inputs every layer sees the same map size, width
+#   scaling shrinks every conv by the same factor, and the classifier's FLOPs are negligible.
+#   Parameters differ a little (−62.6 % vs −64.0 %) because the classifier is a different share of
+#   the network: torchvision's layout has three linear layers (64-64-64-10 here, 3.8 % of the
+#   parameters), the paper's CIFAR VGG two (512-512-10, about 2 %), and pruning plan A leaves all but
+#   the first one's inputs intact.
+# * **Accuracy before retraining.** Plan A prunes seven layers at once; our narrow network
+#   collapses to chance without retraining (try it: `train.evaluate(pruned_a, loaders["val"])`),
+#   because at 1/8 width there is far less redundancy than in a full VGG-16 (the early layers have
+#   8 filters, so "10 %" already removes a whole filter). That is why our own plan, read from our
+#   own sensitivity curves, prunes the middle layers less. Like the paper, we find the last layers
+#   (small maps, many filters) the safest.
+# * **After retraining.** The paper retrains 40 epochs and *improves* the error by 0.15 pp; we
+#   retrain 6 epochs on 3,500 digits, and 1,000 test images give about ±0.5 pp of noise. MNIST is
+#   easy: after retraining almost any reasonable plan recovers, and the control (the dense network
+#   given the same extra epochs) shows how much is just extra training. The criteria differ where
+#   section 3 compares them: *before* retraining.
+# * **Speed.** FLOPs fell by about a third, the measured time by less (section 6).
+#
+# ## 8. Exercises
+#
+# **Exercise 1.** Write `filter_l1(weight)` that returns Li et al.'s $s_j$ for every filter of a
+# conv weight of shape `(out, in, k, k)`.
+
+# %%
+def filter_l1(weight):
+    # BEGIN SOLUTION
+    return weight.abs().sum(dim=(1, 2, 3))
+    # END SOLUTION
+
+
+nb03.check_filter_l1(filter_l1)
+
+# %% [markdown]
+# **Exercise 2.** Write `keep_indices(scores, ratio)`: the sorted indices of the filters that
+# survive when the `round(ratio * n)` filters with the lowest scores are removed.
+
+# %%
+def keep_indices(scores, ratio):
+    # BEGIN SOLUTION
+    removed = scores.argsort()[:round(ratio * len(scores))]
+    return sorted(set(range(len(scores))) - set(removed.tolist()))
+    # END SOLUTION
+
+
+nb03.check_keep_indices(keep_indices)
+
+# %% [markdown]
+# **Exercise 3.** A conv with bias maps `c_in` → `n` channels with `k × k` kernels, then a
+# BatchNorm2d, then a conv `n` → `c_next` with `k_next × k_next` kernels. How many parameters
+# disappear when `m` of the `n` filters of the first conv are removed? Write
+# `params_removed(c_in, n, c_next, k, k_next, m)`; the check compares it with the surgery.
+
+# %%
+def params_removed(c_in, n, c_next, k, k_next, m):
+    # BEGIN SOLUTION
+    return m * (c_in * k * k + 1) + 2 * m + c_next * m * k_next * k_next
+    # END SOLUTION
+
+
+nb03.check_params_removed(params_removed)
+
+# %% [markdown]
+# **Exercise 4 (open).** Replace `l1_norm` by `l2_norm` in the sensitivity sweep of three layers.
+# Do the curves change? Li et al. report that L1 and L2 rank filters almost identically; explain
+# why for filters with many weights.
