@@ -200,7 +200,7 @@ print("pruned weights stayed zero; both nets keep < 10 % of their weights within
 # %% [markdown]
 # The weights of the two fc1 layers before and after pruning + retraining. Pruning cuts out the
 # middle of the bell; retraining pushes the survivors away from the threshold: the **bimodal**
-# distribution of the paper's Figure 5.
+# distribution of a pruned layer that the paper's quantization figures start from.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -370,7 +370,8 @@ print(f"{stream.size} symbols -> {len(bits)} bytes; decoded equal: "
       f"{np.array_equal(huffman.decode(bits, lengths, stream.size), stream)}")
 
 # %% [markdown]
-# In the compressed LeNet-300-100 both distributions are skewed (the paper's Figure 6): most
+# In the compressed LeNet-300-100 both distributions are skewed (the paper shows the same for
+# AlexNet's last fully connected layer): most
 # weights sit near the two peaks, and short gaps are more frequent than long ones; the peak at the
 # longest gap is the gaps that end in a filler zero. Symbol 0 of the weight stream is the filler.
 
@@ -506,9 +507,9 @@ pd.DataFrame(rows).round(2)
 #   (LeNet-5's two 8-bit conv codebooks alone are 2 KB), the Huffman tables, the filler zeros, the
 #   headers and a checksum. The paper's 27 KB and 44 KB do not say what they include.
 # * **Filler zeros** cost more than in the paper's AlexNet: LeNet-300-100's fc1 reads 784 pixels,
-#   the border ones are always 0, so their weights are all pruned and every row of fc1 has long
-#   gaps; with 5-bit relative indices (at most 31 zeros per gap) about one stored entry in five is
-#   a filler (see the per-layer table). The LeNet-5 conv1 row shows the opposite effect of fixed
+#   and pixels near the border are (almost) always background, so pruning removes *all* their
+#   weights (the cell below counts them), and every row of fc1 has long gaps there. With 5-bit
+#   relative indices (at most 31 zeros per gap) about one stored entry in five is a filler. The LeNet-5 conv1 row shows the opposite effect of fixed
 #   costs: 500 weights cannot pay for a 255-entry codebook and two 256-symbol Huffman tables.
 # * **Errors**: our errors are 3–4× the paper's because of the 3,500 training images, not because
 #   of the compression: the drop from the baseline (last two columns) is what compression costs,
@@ -517,12 +518,26 @@ pd.DataFrame(rows).round(2)
 #   10,000 test images, a resolution of 0.01 pp); the stored outputs here are the quick profile's,
 #   and the schedules above were chosen for it, so expect to adjust the qualities there.
 
+# %%
+# NBVAL_IGNORE_OUTPUT
+fc1_mask = masks["LeNet-300-100"]["1"].cpu().int()  # 1 = kept
+x_train = loaders["train"].dataset.tensors[0].flatten(1) if not FULL else None
+dead = fc1_mask.sum(0) == 0
+print(f"fc1 input pixels that lost all 300 of their weights: {int(dead.sum())} of 784")
+if x_train is not None:
+    background = (x_train == x_train.min()).all(0)
+    print(f"pixels that are background in every training image: {int(background.sum())}, "
+          f"all of them among the pruned ones: {bool((dead | ~background).all())}")
+with_dead = sparse.filler_count(*sparse.encode_relative(fc1_mask.numpy(), 5))
+without_dead = sparse.filler_count(*sparse.encode_relative(fc1_mask[:, ~dead].numpy(), 5))
+print(f"fc1 filler zeros: {with_dead}; if those input columns were dropped from the layer: {without_dead}")
+
 # %% [markdown]
 # ## 9. Accuracy versus bits per weight
 #
 # How many bits does a weight need? We quantize every layer of LeNet-300-100 to $b = 2 \dots 8$ bits
 # (linear initialisation, no fine-tuning), once the dense baseline and once the pruned net
-# (the paper's Figure 6 does this for AlexNet).
+# (the paper does this for AlexNet's conv and fc layers).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -550,7 +565,7 @@ print("at 8 bits both nets are within 1 pp of their fp32 versions")
 # %% [markdown]
 # Above 2 bits both curves stay within a few test images of the fp32 baseline: 3 bits (7 shared
 # values per layer) already suffice for this network, pruned or not. At 2 bits both lose accuracy,
-# the pruned one more, without fine-tuning. The paper's Figure 6 makes the same point for AlexNet:
+# the pruned one more, without fine-tuning. The paper makes the same point for AlexNet:
 # accuracy starts to fall at the same number of bits with or without pruning, so the two
 # compressions add up instead of interfering. (The wiggles between 3 and 8 bits are single test
 # images.)
