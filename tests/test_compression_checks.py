@@ -4,14 +4,28 @@ import pytest
 import torch
 
 from course_lib.checks import nb08
-from course_lib.compression import huffman, quantize, sparse
+from course_lib.compression import codec, huffman, quantize, sparse
 
 
 def test_checks_accept_the_library_answers(capsys):
     nb08.check_relative_indices(sparse.encode_relative)
     nb08.check_code_lengths(huffman.code_lengths)
     nb08.check_linear_init(lambda values, k: quantize.init_centroids(values, k, "linear"))
-    assert capsys.readouterr().out.count("✓") == 3
+    nb08.check_filler_bits(filler_bits)
+    assert capsys.readouterr().out.count("✓") == 4
+
+
+def filler_bits(shared, bits, count_index_codes=True):
+    """A right answer, written differently: per filler, its two code lengths from the codec's tables."""
+    w_sym, d_sym = codec.layer_streams(shared, bits)
+    w_len = huffman.code_lengths(np.bincount(w_sym, minlength=shared.codebook.numel()))
+    d_len = huffman.code_lengths(np.bincount(d_sym, minlength=2 ** bits))
+    return sum(int(w_len[w]) + int(d_len[d]) * count_index_codes for w, d in zip(w_sym, d_sym) if w == 0)
+
+
+def test_filler_cost_without_the_index_codes_is_rejected():
+    with pytest.raises(AssertionError, match="filler zeros"):
+        nb08.check_filler_bits(lambda shared, bits: filler_bits(shared, bits, count_index_codes=False))
 
 
 def test_relative_indices_without_fillers_is_rejected():

@@ -3,7 +3,7 @@ import numpy as np
 import torch
 
 from . import expect, passed
-from ..compression import huffman, quantize, sparse
+from ..compression import codec, huffman, quantize, sparse
 
 
 def check_relative_indices(fn):
@@ -55,3 +55,31 @@ def check_linear_init(fn):
         expect(torch.allclose(got, want, atol=1e-6), f"k={k}: centroids must be evenly spaced from "
                                                      f"min={values.min():.4f} to max={values.max():.4f}")
     passed("linear initialisation is right")
+
+
+def _filler_bits(shared, index_bits):
+    """Reference: bits of the Huffman-coded streams spent on filler entries (weight symbol 0)."""
+    w_sym, d_sym = codec.layer_streams(shared, index_bits)
+    w_len = huffman.code_lengths(np.bincount(w_sym, minlength=shared.codebook.numel()))
+    d_len = huffman.code_lengths(np.bincount(d_sym, minlength=1 << index_bits))
+    filler = w_sym == 0
+    return int(w_len[0] * filler.sum() + d_len[d_sym[filler]].sum())
+
+
+def check_filler_bits(fn):
+    """``fn(shared, index_bits) -> bits``: what the filler zeros of one layer cost in its file."""
+    g = torch.Generator().manual_seed(8)
+    cases = []
+    for rows, cols, density, bits in ((40, 300, 0.03, 5), (20, 500, 0.01, 4), (30, 100, 0.2, 3)):
+        indices = torch.randint(1, 8, (rows, cols), generator=g) * (torch.rand(rows, cols, generator=g) < density)
+        cases.append((quantize.SharedWeights(torch.linspace(-1, 1, 8), indices, 3), bits))
+    for shared, bits in cases:
+        copy = quantize.SharedWeights(shared.codebook.clone(), shared.indices.clone(), shared.bits)
+        want = _filler_bits(shared, bits)
+        got = fn(copy, bits)
+        expect(want > 0, "internal: every test layer needs filler zeros")
+        expect(isinstance(got, (int, np.integer)) and int(got) == want,
+               f"a {tuple(shared.indices.shape)} layer with {int((shared.indices > 0).sum())} non-zeros and "
+               f"{bits}-bit relative indices spends {want} bits on filler zeros, you said {got!r} "
+               f"(count both the weight-index and the relative-index code of every filler)")
+    passed("filler zeros are costed right")
