@@ -135,7 +135,7 @@ for name, net in NETS.items():
                         patience=4, desc=name)
     results[name] = {"epochs": len(history), "val acc": max(h["val_acc"] for h in history),
                      "test acc": train.evaluate(models[name], loaders["test"])["accuracy"]}
-pd.DataFrame(results).T
+pd.DataFrame.from_dict(results, orient="index")
 
 # %%
 assert all(0.93 <= r["test acc"] <= 1.0 and r["epochs"] < MAX_EPOCHS for r in results.values()), results
