@@ -1,19 +1,27 @@
 """Before/after tables for pruned models: exact sizes, and CPU latency measured fairly."""
+import copy
+
 import pandas as pd
 
 from .. import measure
 
 
-def _check_models(models):
+def _cpu_models(models):
+    """``models`` checked, with a CPU copy of any model that lives elsewhere (e.g. on a GPU)."""
     if not isinstance(models, dict) or not models:
         raise TypeError("models must be a non-empty dict {label: nn.Module}")
+    cpu = {}
+    for label, m in models.items():
+        measure._check_model(m)
+        on_cpu = all(t.device.type == "cpu" for t in list(m.parameters()) + list(m.buffers()))
+        cpu[label] = m if on_cpu else copy.deepcopy(m).cpu()
+    return cpu
 
 
 def size_table(models, input_shape):
     """Params, FLOPs (= 2 MACs, one input) and state_dict bytes of each model of ``{label: model}``,
-    with each column also as a percentage of the first model's."""
-    _check_models(models)
-    rows = {label: measure.summary(m, input_shape) for label, m in models.items()}
+    with each column also as a percentage of the first model's. One row per label."""
+    rows = {label: measure.summary(m, input_shape) for label, m in _cpu_models(models).items()}
     table = pd.DataFrame(rows).T[["params", "FLOPs", "bytes"]]
     for col in ("params", "FLOPs", "bytes"):
         table[f"{col} %"] = (100 * table[col] / table[col].iloc[0]).round(1)
@@ -25,11 +33,14 @@ def latency_table(models, input_shape, batch_sizes=(1, 64), rounds=5, repeats=15
 
     The models are timed in turn, ``rounds`` times over (so a burst of load on a shared machine
     hits all of them), and each keeps its best round's median of ``repeats`` calls (after
-    ``warmup`` untimed calls), on ``threads`` intra-op threads.
+    ``warmup`` untimed calls), on ``threads`` intra-op threads. Models on a GPU are timed on a
+    CPU copy. One row per label, one column per batch size.
     """
-    _check_models(models)
-    if not isinstance(rounds, int) or rounds <= 0:
+    models = _cpu_models(models)
+    if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds <= 0:
         raise ValueError(f"rounds must be a positive int, got {rounds!r}")
+    if isinstance(batch_sizes, int) or len(batch_sizes) == 0:
+        raise ValueError(f"batch_sizes must be a non-empty sequence of positive ints, got {batch_sizes!r}")
     best = {}
     for _ in range(rounds):
         for b in batch_sizes:

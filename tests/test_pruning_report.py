@@ -1,0 +1,73 @@
+"""Size and latency tables, and the coupling figure, of pruned models."""
+import matplotlib
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.utils.prune as torch_prune
+
+from course_lib.pruning import latency_table, plot_coupling, prune, size_table
+
+matplotlib.use("Agg")
+SHAPE = (3, 8, 8)
+
+
+def net():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(8, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 4 * 4, 2))
+
+
+def test_size_table_counts_by_hand_and_shows_masks_do_not_shrink():
+    dense = net()
+    masked = net()
+    torch_prune.ln_structured(masked[0], "weight", amount=0.5, n=1, dim=0)
+    small = prune(dense, {"0": [0, 1, 2, 3]}, SHAPE)
+    table = size_table({"dense": dense, "masked": masked, "pruned": small}, SHAPE)
+    # conv 3->8 (224) + BN (16) + conv 8->4 (292) + linear 64->2 (130); pruned: 3->4, BN 4, 4->4
+    assert table["params"].tolist() == [662, 662, 112 + 8 + 148 + 130]
+    macs_dense = 8 * 64 * 27 + 4 * 16 * 72 + 2 * 64
+    assert table.loc["dense", "FLOPs"] == table.loc["masked", "FLOPs"] == 2 * macs_dense
+    assert table.loc["pruned", "FLOPs"] == 2 * (4 * 64 * 27 + 4 * 16 * 36 + 2 * 64)
+    assert table.loc["masked", "bytes"] > table.loc["dense", "bytes"] > table.loc["pruned", "bytes"]
+    assert table.loc["pruned", "params %"] == round(100 * 398 / 662, 1)
+
+
+def test_latency_table_has_one_positive_entry_per_model_and_batch_size():
+    table = latency_table({"a": net(), "b": net()}, SHAPE, batch_sizes=(1, 4), rounds=2, repeats=3, warmup=1)
+    assert list(table.index) == ["a", "b"]
+    assert list(table.columns) == ["latency ms (batch 1)", "latency ms (batch 4)"]
+    assert (table.to_numpy() > 0).all()
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: size_table({}, SHAPE), TypeError, "models"),
+    (lambda: size_table([net()], SHAPE), TypeError, "models"),
+    (lambda: size_table({"a": "net"}, SHAPE), TypeError, "model"),
+    (lambda: latency_table({"a": net()}, SHAPE, rounds=0), ValueError, "rounds"),
+    (lambda: latency_table({"a": net()}, SHAPE, batch_sizes=()), ValueError, "batch_sizes"),
+    (lambda: latency_table({"a": net()}, SHAPE, batch_sizes=(0,)), ValueError, "batch_size"),
+])
+def test_tables_refuse_bad_arguments(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+
+
+def test_coupling_figure_shades_rows_and_columns():
+    fig = plot_coupling(net(), "0", [1, 5], SHAPE)
+    conv, norm, consumer = fig.axes
+    assert len(conv.patches) == len(norm.patches) == len(consumer.patches) == 2
+    assert "[1, 5]" in fig._suptitle.get_text()
+    matplotlib.pyplot.close(fig)
+
+
+def test_coupling_figure_follows_flatten_blocks():
+    fig = plot_coupling(net(), "4", [3], SHAPE)  # conv 8->4 then flatten: blocks of 4 x 4 = 16 columns
+    span = fig.axes[-1].patches[0].get_x(), fig.axes[-1].patches[0].get_width()
+    assert span == pytest.approx((3 * 16 - 0.5, 16))
+    matplotlib.pyplot.close(fig)
+
+
+@pytest.mark.parametrize("layer, removed, words", [("7", [0], "layer"), ("0", [], "removed"), ("0", [8], "0..7")])
+def test_coupling_figure_refuses_bad_arguments(layer, removed, words):
+    with pytest.raises(ValueError, match=words):
+        plot_coupling(net(), layer, removed, SHAPE)
