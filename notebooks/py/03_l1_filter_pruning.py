@@ -293,7 +293,7 @@ for name in PAPER_A:
     torch_prune.ln_structured(masked_a.get_submodule(name), "weight", amount=0.5, n=1, dim=0)
 compare = {"dense": model, "masks (torch.nn.utils.prune)": masked_a, "surgery": pruned_a}
 sizes_a = size_table(compare, SHAPE)
-counted = {label: measure.flop_counter(m, SHAPE)[0] for label, m in compare.items()}
+counted = {label: measure.flop_counter(copy.deepcopy(m).cpu(), SHAPE)[0] for label, m in compare.items()}
 assert counted == sizes_a["FLOPs"].to_dict(), "own FLOPs count disagrees with FlopCounterMode"
 sizes_a
 
@@ -328,7 +328,6 @@ with torch.no_grad():
 print("masked filters == surgery:", masked_gap < 1e-5, "| outgoing connections cut == surgery:", cut_gap < 1e-5)
 
 # %% [markdown]
-#
 # ## 6. Prune once with the chosen ratios, retrain
 #
 # The plan from the sensitivity analysis (section 4), applied by surgery, then retrained with the
@@ -339,7 +338,7 @@ print("masked filters == surgery:", masked_gap < 1e-5, "| outgoing connections c
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-config.seed_everything(0)  # the retraining below does not depend on what ran before
+config.seed_everything(0)  # the same seed for the pruned network and for its control below
 pruned = ours
 pruned_acc0 = train.evaluate(pruned, loaders["val"])["accuracy"]
 print(f"validation accuracy right after pruning: {100 * pruned_acc0:.1f} %")
