@@ -306,8 +306,9 @@ sizes_a
 # %%
 # NBVAL_IGNORE_OUTPUT
 ours = prune(model, plan, SHAPE)
-lat = latency_table({**compare, "surgery, our plan": ours}, SHAPE, batch_sizes=(1, 64))
-lat
+four = {**compare, "surgery, our plan": ours}
+lat = latency_table(four, SHAPE, batch_sizes=(1, 64))
+size_table(four, SHAPE)[["params %", "FLOPs %", "bytes %"]].join(lat)  # all four measures, one table
 
 # %%
 batch = "latency ms (batch 64)"
