@@ -83,6 +83,12 @@ def _rows(model):
     return rows
 
 
+def _zeros_like_input(model, shape):
+    """One all-zero input of ``shape`` on the device of ``model``'s parameters (CPU if it has none)."""
+    param = next(model.parameters(), None)
+    return torch.zeros(1, *shape, device=param.device if param is not None else "cpu")
+
+
 def layer_table(model, input_shape):
     """Per-layer table of ``model`` for one input of ``input_shape`` (C, H, W) or (features,).
 
@@ -107,7 +113,7 @@ def layer_table(model, input_shape):
     try:
         model.eval()
         with torch.no_grad():
-            model(torch.zeros(1, *shape))
+            model(_zeros_like_input(model, shape))
     finally:
         model.train(was_training)
         for h in hooks:
@@ -131,7 +137,7 @@ def flop_counter(model, input_shape):
     counter = FlopCounterMode(display=False)
     try:
         with torch.no_grad(), counter:
-            model(torch.zeros(1, *shape))
+            model(_zeros_like_input(model, shape))
     finally:
         model.train(was_training)
     root = type(model).__name__  # the counter names modules "<root class>.<qualified name>"
@@ -164,6 +170,9 @@ def latency(model, input_shape, batch_size=1, repeats=50, warmup=10, threads=Non
     """
     _check_model(model)
     shape = _check_shape(input_shape)
+    if any(p.device.type != "cpu" for p in model.parameters()):
+        raise ValueError("model: latency measures the CPU; move a copy there first "
+                         "(copy.deepcopy(model).cpu())")
     for value, name in ((batch_size, "batch_size"), (repeats, "repeats")):
         if not isinstance(value, int) or value <= 0:
             raise ValueError(f"{name} must be a positive int, got {value!r}")

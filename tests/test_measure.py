@@ -121,3 +121,15 @@ def test_latency_rejects_bad_arguments(kwargs, message):
 def test_summary_is_consistent():
     s = measure.summary(LeNet5(), (1, 28, 28))
     assert s["FLOPs"] == 2 * s["MACs"] and s["params"] == 61_706
+
+
+def test_counts_follow_the_model_device():
+    # "meta" stands in for a GPU: a model whose parameters are not on the CPU gets its input there
+    on_meta = LeNet5().to("meta")
+    assert measure.layer_table(on_meta, (1, 28, 28)).equals(measure.layer_table(LeNet5(), (1, 28, 28)))
+    assert measure.flop_counter(on_meta, (1, 28, 28))[0] == measure.flop_counter(LeNet5(), (1, 28, 28))[0]
+
+
+def test_latency_refuses_a_model_off_the_cpu():
+    with pytest.raises(ValueError, match="model: latency measures the CPU"):
+        measure.latency(LeNet5().to("meta"), (1, 28, 28))
