@@ -35,7 +35,8 @@ from course_lib.pruning import (choose_ratios, dependencies, l1_norm, latency_ta
                                 mask_outgoing, plan_smallest, plan_table, plot_coupling, plot_sensitivity,
                                 prune, random_scores, size_table, surgery)
 
-config.seed_everything(0);
+config.seed_everything(0)
+torch.set_num_threads(1)  # results independent of the core count; for nets this small one thread is also fastest
 FULL = config.profile() == "full"
 
 
@@ -240,8 +241,18 @@ mean_acc = {rule: round(100 * float(t[t["ratio"] > 0]["accuracy"].mean()), 1) fo
 print("mean accuracy over the three layers and nine ratios (%):", mean_acc)
 
 # %%
-assert mean_acc["smallest L1 (Li et al.)"] > mean_acc["largest L1"], "smallest-L1 should beat largest-L1"
-print("removing the smallest-L1 filters hurts less than removing the largest")
+assert all(5 < acc < 100 * sens_base for acc in mean_acc.values()), f"implausible mean accuracies {mean_acc}"
+print("every rule costs accuracy without retraining, none collapses to chance on average")
+
+# %% [markdown]
+# **Not reliably, on this network.** Li et al.'s Fig. 2(b) shows smallest-L1 clearly ahead of
+# random and largest-L1 on the full-width VGG-16. Retrain our baseline with other seeds and the
+# order of the three curves changes: smallest-L1 wins on some runs and loses on others. One reason
+# is the BatchNorm after every conv here: it divides channel $k$ by its own batch standard
+# deviation, so multiplying filter $k$ by any positive factor leaves the network's output
+# unchanged, and the filter's L1 norm is whatever scale training happened to leave, not a measure
+# of what the channel contributes. (Li et al. train with SGD and weight decay; our quick profile
+# uses Adam without weight decay on a network with 8 to 64 filters per layer.)
 
 # %% [markdown]
 # ## 4. Choosing the per-layer ratios
@@ -255,6 +266,7 @@ print("removing the smallest-L1 filters hurts less than removing the largest")
 show_source(choose_ratios)
 
 # %%
+# NBVAL_IGNORE_OUTPUT
 dense_size = measure.summary(model, SHAPE)
 for tolerance in [step / 200 for step in range(1, 21)]:  # 0.5 pp ... 10 pp
     ratios = choose_ratios(sens, tolerance)
@@ -326,7 +338,9 @@ print("surgery is faster than the dense network; masks are not")
 with torch.no_grad():
     masked_gap = (masked_a.eval()(x_demo) - pruned_a.eval()(x_demo)).abs().max().item()
     cut_gap = (mask_outgoing(model, plan_a, SHAPE).eval()(x_demo) - pruned_a(x_demo)).abs().max().item()
-print("masked filters == surgery:", masked_gap < 1e-5, "| outgoing connections cut == surgery:", cut_gap < 1e-5)
+assert masked_gap > 1e-3, "masking should leave ReLU(beta) of the masked channels in the output"
+assert cut_gap < 1e-5, "cutting the outgoing connections should compute what the surgery computes"
+print("masked filters != surgery; outgoing connections cut == surgery")
 
 # %% [markdown]
 # ## 6. Prune once with the chosen ratios, retrain
@@ -421,8 +435,7 @@ paper_vs_ours.astype(object).fillna("—")
 #   retraining seeds we saw between −0.9 and 0.0 pp); 1,000 test images resolve no better than
 #   about ±0.5 pp. The control (the dense network given the same 6 epochs) shows the baseline is
 #   at its plateau, so the gap is the price of the pruning, not a lack of training. MNIST is easy:
-#   after retraining almost any reasonable plan recovers most of the accuracy; the criteria differ
-#   where section 3 compares them, *before* retraining.
+#   after retraining almost any reasonable plan recovers most of the accuracy.
 # * **Speed.** FLOPs fell by about a third, the measured time by less (section 6).
 #
 # ## 8. Exercises
