@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from course_lib.pruning import choose_ratios, l2_norm, layer_sensitivity, plot_sensitivity
+from course_lib.pruning import choose_ratios, greedy_ratios, l2_norm, layer_sensitivity, plot_sensitivity
 
 matplotlib.use("Agg")
 
@@ -92,3 +92,32 @@ def test_plot_draws_one_curve_per_layer(setup):
     ax = plot_sensitivity(layer_sensitivity(model, loader, (1, 8, 8), ratios=(0.5,)))
     assert len(ax.lines) == 2 and len(ax.lines[0].get_xdata()) == 2
     matplotlib.pyplot.close(ax.figure)
+
+
+def test_greedy_ratios_takes_the_cheapest_step_until_the_target_holds():
+    table = pd.DataFrame({
+        "layer": ["a"] * 3 + ["b"] * 3,
+        "ratio": [0.0, 0.25, 0.5] * 2,
+        "drop": [0.0, 0.01, 0.02, 0.0, 0.01, 0.05]})
+    asked = []
+
+    def removed_at_least(total):
+        def target(ratios):
+            asked.append(ratios)
+            return sum(ratios.values()) >= total
+        return target
+
+    # steps in order: b 0.25 (tie with a at 0.01: the later layer), a 0.25, a 0.5 (0.02 < 0.05), b 0.5
+    assert greedy_ratios(table, removed_at_least(0.25)) == {"a": 0.0, "b": 0.25}
+    assert greedy_ratios(table, removed_at_least(0.75)) == {"a": 0.5, "b": 0.25}
+    assert greedy_ratios(table, removed_at_least(0.0)) == {"a": 0.0, "b": 0.0}
+    assert asked[-1] == {"a": 0.0, "b": 0.0}
+    with pytest.raises(ValueError, match="target"):
+        greedy_ratios(table, removed_at_least(1.5))
+
+
+def test_greedy_ratios_refuses_bad_arguments():
+    with pytest.raises(TypeError, match="table"):
+        greedy_ratios({"layer": []}, lambda r: True)
+    with pytest.raises(TypeError, match="target"):
+        greedy_ratios(pd.DataFrame({"layer": ["a"], "ratio": [0.0], "drop": [0.0]}), 0.3)

@@ -67,3 +67,32 @@ def choose_ratios(table, tolerance=0.01):
         ok = (rows["drop"] <= tolerance).cummin()  # stays True only while every smaller ratio passed
         chosen[name] = float(rows["ratio"][ok].max()) if ok.any() else 0.0
     return chosen
+
+
+def greedy_ratios(table, target):
+    """Per-layer prune ratios from a :func:`layer_sensitivity` table, cheapest step first.
+
+    Start with nothing pruned; repeatedly move ONE layer to its next ratio in ``table``: the
+    layer whose accuracy drop at that ratio (pruned alone) is smallest, ties going to the later
+    layer (in a VGG its filters hold more parameters). Stop as soon as ``target(ratios)`` is True,
+    so the plan removes no more than the target asks. ``target`` takes ``{layer: ratio}`` and
+    returns a bool (e.g. "FLOPs -30 % and parameters -50 %"). Returns ``{layer: ratio}``;
+    ValueError when even every layer at its largest ratio misses the target.
+    """
+    if not isinstance(table, pd.DataFrame) or not {"layer", "ratio", "drop"} <= set(table.columns):
+        raise TypeError("table must be a DataFrame returned by layer_sensitivity()")
+    if not callable(target):
+        raise TypeError(f"target must be a callable {{layer: ratio}} -> bool, got {type(target).__name__}")
+    steps = {name: rows.sort_values("ratio") for name, rows in table.groupby("layer", sort=False)}
+    chosen = {name: 0.0 for name in steps}
+    while not target(dict(chosen)):
+        options = []
+        for position, (name, rows) in enumerate(steps.items()):
+            higher = rows[rows["ratio"] > chosen[name]]
+            if len(higher):
+                options.append((higher["drop"].iloc[0], -position, name, float(higher["ratio"].iloc[0])))
+        if not options:
+            raise ValueError("target not reached even with every layer at its largest ratio")
+        _, _, name, ratio = min(options)
+        chosen[name] = ratio
+    return chosen

@@ -1,0 +1,44 @@
+"""BatchNorm statistics after surgery.
+
+Removing filters of one layer changes what the next layer computes, so the running mean and
+variance its BatchNorm stored during training no longer describe its output: the pruned network
+normalises with stale statistics and can fall to chance before any retraining. Re-estimating the
+statistics on training images (no gradient, no weight changes) repairs much of that.
+"""
+import torch
+import torch.nn as nn
+
+from .. import config
+from .surgery import NORMS
+
+
+def recalibrate_bn(model, loader, device=None):
+    """Re-estimate the running mean and variance of every BatchNorm of ``model`` in place.
+
+    ``loader`` yields ``(x, y)`` batches (e.g. the training split); each BatchNorm's statistics
+    become the average over all of them. Weights, biases and the other layers are unchanged, and
+    so is ``model``'s train/eval mode. Returns ``model``.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    norms = [m for m in model.modules() if isinstance(m, NORMS) and m.track_running_stats]
+    if not norms:
+        raise ValueError("model has no BatchNorm with running statistics to recalibrate")
+    device = device or config.device()
+    was_training, momenta = model.training, [m.momentum for m in norms]
+    model.eval()  # dropout and the rest stay in inference mode; only the BatchNorms collect statistics
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # None: a cumulative average over all batches, not an exponential one
+        m.train()
+    n = 0
+    with torch.no_grad():
+        for x, _ in loader:
+            model(x.to(device))
+            n += 1
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+    model.train(was_training)
+    if n == 0:
+        raise ValueError("loader must yield at least one batch")
+    return model
