@@ -1,4 +1,6 @@
 """recalibrate_bn re-estimates BatchNorm running statistics from data, touching nothing else."""
+import copy
+
 import pytest
 import torch
 import torch.nn as nn
@@ -47,5 +49,8 @@ def test_refuses_bad_arguments():
         recalibrate_bn("model", loader())
     with pytest.raises(ValueError, match="BatchNorm"):
         recalibrate_bn(nn.Linear(2, 2), loader())
+    model = recalibrate_bn(net(), loader(), device="cpu")  # statistics that a reset would change
+    before = copy.deepcopy(model.state_dict())
     with pytest.raises(ValueError, match="loader"):
-        recalibrate_bn(net(), [], device="cpu")
+        recalibrate_bn(model, [], device="cpu")
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())

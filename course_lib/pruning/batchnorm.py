@@ -5,6 +5,8 @@ variance its BatchNorm stored during training no longer describe its output: the
 normalises with stale statistics and can fall to chance before any retraining. Re-estimating the
 statistics on training images (no gradient, no weight changes) repairs much of that.
 """
+import itertools
+
 import torch
 import torch.nn as nn
 
@@ -24,6 +26,10 @@ def recalibrate_bn(model, loader, device=None):
     norms = [m for m in model.modules() if isinstance(m, NORMS) and m.track_running_stats]
     if not norms:
         raise ValueError("model has no BatchNorm with running statistics to recalibrate")
+    batches = iter(loader)
+    first = next(batches, None)
+    if first is None:  # checked before the statistics are reset, so a failed call changes nothing
+        raise ValueError("loader must yield at least one batch")
     device = device or config.device()
     was_training, momenta = model.training, [m.momentum for m in norms]
     model.eval()  # dropout and the rest stay in inference mode; only the BatchNorms collect statistics
@@ -31,14 +37,10 @@ def recalibrate_bn(model, loader, device=None):
         m.reset_running_stats()
         m.momentum = None  # None: a cumulative average over all batches, not an exponential one
         m.train()
-    n = 0
     with torch.no_grad():
-        for x, _ in loader:
+        for x, _ in itertools.chain([first], batches):
             model(x.to(device))
-            n += 1
     for m, momentum in zip(norms, momenta):
         m.momentum = momentum
     model.train(was_training)
-    if n == 0:
-        raise ValueError("loader must yield at least one batch")
     return model
