@@ -9,7 +9,8 @@ import torch
 import torch.nn as nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from course_lib.pruning import choose_ratios, greedy_ratios, l2_norm, layer_sensitivity, plot_sensitivity
+from course_lib.pruning import (choose_ratios, greedy_ratios, l1_norm, l2_norm, layer_sensitivity, plan_smallest,
+                                plot_sensitivity, prune, recalibrate_bn)
 
 matplotlib.use("Agg")
 
@@ -58,9 +59,42 @@ def test_sensitivity_takes_other_criteria_and_layers(setup):
     assert table["layer"].tolist() == ["4", "4"] and table["kept"].tolist() == [6, 3]
 
 
+def test_sensitivity_recalibrates_each_pruned_copy_on_the_first_calibration_batches():
+    torch.manual_seed(0)
+    # a BatchNorm after the consumer conv: pruning conv "0" changes what it normalises
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(8, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                          nn.Flatten(), nn.Linear(6, 10))
+    x = torch.randn(200, 1, 8, 8)
+    recalibrate_bn(model, DataLoader(TensorDataset(x, x[:, 0, 0, 0]), batch_size=50), device="cpu").eval()
+    with torch.no_grad():
+        y = model(x[:100]).argmax(1)
+    loader = DataLoader(TensorDataset(x[:100], y), batch_size=25)
+    # three calibration batches; the third is scaled so that using it would change the statistics
+    calib_x = torch.cat([x[100:], 10 * x[100:150]])
+    calibration = DataLoader(TensorDataset(calib_x, torch.zeros(len(calib_x))), batch_size=50)
+    before = copy.deepcopy(model.state_dict())
+    ratios = (0.25, 0.5, 0.75)
+    stale = layer_sensitivity(model, loader, (1, 8, 8), ratios=ratios, layers=["0"])
+    table = layer_sensitivity(model, loader, (1, 8, 8), ratios=ratios, layers=["0"],
+                              calibration_loader=calibration, calibration_batches=2)
+    assert table[table["ratio"] == 0]["accuracy"].tolist() == [1.0]  # the unpruned row is not recalibrated
+    first_two = [(calib_x[:50], None), (calib_x[50:100], None)]
+    for row in table[table["ratio"] > 0].itertuples():
+        pruned = prune(model, plan_smallest(l1_norm(model, ["0"]), row.ratio), (1, 8, 8))
+        recalibrate_bn(pruned, first_two, device="cpu").eval()
+        with torch.no_grad():
+            want = (pruned(x[:100]).argmax(1) == y).sum().item() / len(y)
+        assert row.accuracy == pytest.approx(want, abs=1e-9)
+    assert not table["accuracy"].equals(stale["accuracy"])  # recalibration did change the evaluation
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
 @pytest.mark.parametrize("kwargs, words", [
     (dict(ratios=(0.5, 1.0)), "ratios"), (dict(ratios=()), "ratios"), (dict(ratios=0.5), "ratios"),
     (dict(layers=[]), "layers"), (dict(layers=["8"]), "layers"), (dict(layers="0"), "layers"),
+    (dict(calibration_loader=3), "calibration_loader"), (dict(calibration_batches=0), "calibration_batches"),
+    (dict(calibration_batches=2.0), "calibration_batches"), (dict(calibration_batches=True), "calibration_batches"),
 ])
 def test_sensitivity_refuses_bad_arguments(setup, kwargs, words):
     model, loader = setup

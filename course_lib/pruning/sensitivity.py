@@ -2,10 +2,13 @@
 criterion, at growing ratios, and measure accuracy without retraining. Layers whose accuracy holds
 are pruned hard; sensitive layers are pruned little or not at all.
 """
+import itertools
+
 import pandas as pd
 import torch.nn as nn
 
 from .. import train
+from .batchnorm import recalibrate_bn
 from .criteria import l1_norm
 from .plan import n_keep, plan_smallest
 from .surgery import dependencies, prune
@@ -20,18 +23,34 @@ def _check_ratios(ratios):
     return sorted(ratios)
 
 
-def layer_sensitivity(model, loader, input_shape, ratios=RATIOS, criterion=l1_norm, layers=None, device=None):
+def _check_calibration(calibration_loader, calibration_batches):
+    if calibration_loader is not None and not hasattr(calibration_loader, "__iter__"):
+        raise ValueError(f"calibration_loader must be None or an iterable of (x, y) batches, "
+                         f"got {type(calibration_loader).__name__}")
+    if not isinstance(calibration_batches, int) or isinstance(calibration_batches, bool) or calibration_batches < 1:
+        raise ValueError(f"calibration_batches must be a positive int, got {calibration_batches!r}")
+
+
+def layer_sensitivity(model, loader, input_shape, ratios=RATIOS, criterion=l1_norm, layers=None, device=None,
+                      calibration_loader=None, calibration_batches=4):
     """Accuracy of ``model`` on ``loader`` with one layer pruned at a time, no retraining.
 
     ``layers``: names of prunable layers (default: every prunable Conv2d, in forward order); each
     is pruned alone at every ratio of ``ratios`` (fractions of its units removed, in (0, 1)),
     keeping its highest ``criterion`` scores. ``model`` is not changed.
 
+    ``calibration_loader`` (e.g. the training split): when given, every pruned copy first gets
+    its BatchNorm statistics re-estimated (:func:`recalibrate_bn`) on the first
+    ``calibration_batches`` batches of it, since the unpruned network's running mean and variance
+    no longer describe the pruned layer's outputs. Default None: evaluate with those stale
+    statistics, as Li et al. do. The unpruned accuracy is never recalibrated.
+
     Returns a tidy DataFrame, one row per (layer, ratio) plus a ratio-0 row per layer holding the
     unpruned accuracy; columns layer, ratio, kept (units), accuracy, drop (unpruned accuracy minus
     accuracy). Accuracies are fractions in [0, 1].
     """
     ratios = _check_ratios(ratios)
+    _check_calibration(calibration_loader, calibration_batches)
     groups = dependencies(model, input_shape)
     if layers is None:
         layers = [name for name in groups if isinstance(model.get_submodule(name), nn.Conv2d)]
@@ -45,6 +64,8 @@ def layer_sensitivity(model, loader, input_shape, ratios=RATIOS, criterion=l1_no
         rows.append({"layer": name, "ratio": 0.0, "kept": n, "accuracy": base, "drop": 0.0})
         for r in ratios:
             pruned = prune(model, plan_smallest({name: scores[name]}, r), input_shape)
+            if calibration_loader is not None:
+                recalibrate_bn(pruned, itertools.islice(calibration_loader, calibration_batches), device)
             acc = train.evaluate(pruned, loader, device)["accuracy"]
             rows.append({"layer": name, "ratio": r, "kept": n_keep(n, r), "accuracy": acc, "drop": base - acc})
     return pd.DataFrame(rows)

@@ -101,13 +101,13 @@ if FULL:
     SHAPE, WIDTH, HIDDEN, IN = (3, 32, 32), 1.0, 512, 3
     BASELINE = [("sgd", 0.05, 60), ("sgd", 0.005, 20), ("sgd", 0.0005, 10)]  # (optimizer, lr, epochs)
     RETRAIN = [("sgd", 0.001, 40)]  # the paper retrains 40 epochs at lr 0.001
-    WEIGHT_DECAY, N_SENS = 5e-4, 5000
+    WEIGHT_DECAY, N_SENS, N_CALIB = 5e-4, 5000, 512
 else:
     loaders = data.mnist_loaders(batch_size=128, size=32)
     SHAPE, WIDTH, HIDDEN, IN = (1, 32, 32), 0.125, 64, 1
     BASELINE = [("adam", 2e-3, 8), ("adam", 2e-4, 3)]  # to a validation plateau
     RETRAIN = [("adam", 5e-4, 4), ("adam", 5e-5, 2)]  # a quarter of the baseline's rates, shorter
-    WEIGHT_DECAY, N_SENS = 0.0, 250
+    WEIGHT_DECAY, N_SENS, N_CALIB = 0.0, 250, 512
 
 
 def make_vgg():
@@ -187,14 +187,51 @@ print("features.10:", model.features[10], "->", small_demo.features[10])
 # conv1_1 and of the six layers conv4_1 … conv5_3 (which see 4 × 4 and 2 × 2 maps) and to leave
 # the more sensitive middle layers alone. We evaluate on the validation split (quick profile: a
 # random 250-image subset of it); the test split is only used for the final numbers.
+#
+# One change to the paper's procedure. Pruning filters of a layer changes the input of the next
+# conv, so the BatchNorm after that conv still normalises with the running mean and variance of
+# the *unpruned* network, which no longer match what the pruned layer feeds it. Evaluated with
+# these stale statistics a pruned copy can look far worse than it is, and by an amount that jumps
+# from ratio to ratio. So the sweep re-estimates the BatchNorm statistics of every pruned copy on
+# a few training batches (`calibration_loader`, no weight changes) before evaluating it. Here is
+# one layer both ways:
 
 # %%
 val = loaders["val"].dataset
 subset = torch.randperm(len(val), generator=torch.Generator().manual_seed(0))[:N_SENS].tolist()
 sens_loader = DataLoader(Subset(val, subset), batch_size=250)
-sens = layer_sensitivity(model, sens_loader, SHAPE)
+train_set = loaders["train"].dataset
+calib = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(1))[:N_CALIB].tolist()
+calib_loader = DataLoader(Subset(train_set, calib), batch_size=128)  # N_CALIB / 128 batches
+sens = layer_sensitivity(model, sens_loader, SHAPE, calibration_loader=calib_loader)  # every conv layer
+sweeps = {"stale BatchNorm statistics": layer_sensitivity(model, sens_loader, SHAPE, layers=["features.7"]),
+          f"recalibrated on {len(calib_loader)} training batches": sens[sens["layer"] == "features.7"]}
+fig, ax = plt.subplots(figsize=(5, 3.2))
+for (label, table), style in zip(sweeps.items(), ("s--", "o-")):
+    ax.plot(100 * table["ratio"], 100 * table["accuracy"], style, ms=4, label=label)
+ax.set(title="features.7 (conv2_1) pruned alone by L1", xlabel="filters pruned away (%)",
+       ylabel="accuracy without retraining (%)")
+ax.grid(alpha=0.3)
+ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+stale_mean, calib_mean = (round(100 * float(t[t["ratio"] > 0]["accuracy"].mean()), 1) for t in sweeps.values())
+print(f"conv2_1, mean accuracy over the nine ratios: stale statistics {stale_mean} %, recalibrated {calib_mean} %")
+
+# %%
+assert calib_mean > stale_mean, "recalibrating BatchNorm should raise the sensitivity curve of conv2_1"
+print("with recalibrated statistics the pruned copies of conv2_1 score higher on average")
+
+# %% [markdown]
+# The sweep of every conv layer, with recalibration:
+
+# %%
 sens_base = sens[sens["ratio"] == 0]["accuracy"].iloc[0]
-plot_sensitivity(sens.replace({"layer": VGG_NAMES}), title="Each conv layer pruned alone by L1, no retraining")
+plot_sensitivity(sens.replace({"layer": VGG_NAMES}),
+                 title="Each conv layer pruned alone by L1, BatchNorm recalibrated, no retraining")
 plt.tight_layout()
 plt.show()
 
@@ -221,9 +258,12 @@ def largest_l1(model, layers):
 
 
 SHOWN = [CONVS[0], CONVS[4], CONVS[10]]
-rules = {"smallest L1 (Li et al.)": sens[sens["layer"].isin(SHOWN)],
-         "largest L1": layer_sensitivity(model, sens_loader, SHAPE, criterion=largest_l1, layers=SHOWN),
-         "random": layer_sensitivity(model, sens_loader, SHAPE, criterion=random_scores, layers=SHOWN)}
+FEWER = (0.1, 0.3, 0.5, 0.7, 0.9)  # every other ratio of the sweep, to save time
+rules = {"smallest L1 (Li et al.)": sens[sens["layer"].isin(SHOWN) & sens["ratio"].isin((0.0,) + FEWER)],
+         "largest L1": layer_sensitivity(model, sens_loader, SHAPE, ratios=FEWER, criterion=largest_l1,
+                                         layers=SHOWN, calibration_loader=calib_loader),
+         "random": layer_sensitivity(model, sens_loader, SHAPE, ratios=FEWER, criterion=random_scores,
+                                     layers=SHOWN, calibration_loader=calib_loader)}
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), sharey=True)
 for ax, layer in zip(axes, SHOWN):
     for (rule, table), style in zip(rules.items(), ("o-", "s--", "^:")):
@@ -239,7 +279,7 @@ plt.show()
 # %%
 # NBVAL_IGNORE_OUTPUT
 mean_acc = {rule: round(100 * float(t[t["ratio"] > 0]["accuracy"].mean()), 1) for rule, t in rules.items()}
-print("mean accuracy over the three layers and nine ratios (%):", mean_acc)
+print("mean accuracy over the three layers and five ratios (%):", mean_acc)
 
 # %%
 assert all(5 < acc < 100 * sens_base for acc in mean_acc.values()), f"implausible mean accuracies {mean_acc}"
@@ -247,8 +287,10 @@ print("every rule costs accuracy without retraining, none collapses to chance on
 
 # %% [markdown]
 # **Not reliably, on this network.** Li et al.'s Fig. 2(b) shows smallest-L1 clearly ahead of
-# random and largest-L1 on the full-width VGG-16. Retrain our baseline with other seeds and the
-# order of the three curves changes: smallest-L1 wins on some runs and loses on others. One reason
+# random and largest-L1 on the full-width VGG-16. On this run smallest-L1 may well come out a few
+# points ahead on average, but a few points are a handful of the 250 validation digits, and when
+# we retrained the baseline with other seeds the order of the three curves changed: smallest-L1
+# won on some runs and lost on others. One reason
 # is the BatchNorm after every conv here: it divides channel $k$ by its own batch standard
 # deviation, so multiplying filter $k$ by any positive factor leaves the network's output
 # unchanged, and the filter's L1 norm is whatever scale training happened to leave, not a measure
@@ -369,10 +411,11 @@ print("masked filters != surgery; outgoing connections cut == surgery")
 # %% [markdown]
 # ## 6. Prune with the chosen plan, recalibrate, retrain
 #
-# Each layer alone lost at most a few points; pruned all at once, the losses compound. A second
-# cause is simpler: every BatchNorm after a pruned layer still normalises with the running mean
-# and variance of the *unpruned* network. Re-estimating them on the training images, without
-# changing a weight, costs one pass over the training split:
+# In the sweep every pruned copy had its BatchNorm statistics re-estimated before it was
+# evaluated; the network we have just pruned has not, so every BatchNorm after a pruned layer
+# still normalises with the running mean and variance of the *unpruned* network. We re-estimate
+# them on the whole training split (no weight changes, one pass), then see how far the losses of
+# the layers, measured one at a time, compound when they are pruned together:
 
 # %%
 show_source(recalibrate_bn)
@@ -474,23 +517,27 @@ paper_vs_ours.astype(object).fillna("—")
 #   collapses to chance without retraining (try it: `train.evaluate(pruned_a, loaders["val"])`).
 #   Much of that collapse is stale BatchNorm statistics, not lost filters: after
 #   `recalibrate_bn(pruned_a, loaders["train"])` plan A classifies about 70 % of the validation
-#   digits. The same holds for the jagged curves of section 3, where every point was measured with
-#   the unpruned network's statistics: recalibrating each pruned copy on a few training batches
-#   makes them smoother and far higher (try it on `features.7`; it costs a pass over those batches
-#   per point, which is why the sweep above does not do it). The rest is width: at 1/8 width there
+#   digits. The same holds for the sensitivity curves: measured with the unpruned network's
+#   statistics, as in the paper, they are jagged and far too low (conv2_1 in section 3), so
+#   section 3 recalibrates every pruned copy on 4 training batches, which costs about as much
+#   again as evaluating it. The rest is width: at 1/8 width there
 #   is far less redundancy than in a full VGG-16 (the early layers have 8 filters, so "10 %"
 #   already removes a whole filter). Like the paper, we find the last layers (small maps, many
 #   filters) the safest.
 # * **After retraining.** The paper retrains 40 epochs and *improves* the error by 0.15 pp. We
-#   retrain 6 epochs on 3,500 digits and stay below the baseline: over seven retraining runs
-#   (different data orders) we measured between −0.8 and −1.3 pp on the test split, so a target
-#   of 0.5 pp is **not met** on this network. The control (the dense network given the same 6
-#   epochs) stays at the baseline, so the gap is the price of removing half of the parameters of
-#   an already narrow network, not a lack of training.
-# * **Validation vs test, a lesson.** The plan rule, the recalibration and the lower retraining
-#   rate were chosen because they did better on the validation split, in accuracy and in loss,
-#   over several runs. On the test split they did *not* help: the earlier setup (tolerance plan,
-#   no recalibration, the baseline's rates) averaged −0.6 pp over six runs, this one −1.0 pp. The
+#   retrain 6 epochs on 3,500 digits and stay below the baseline: −1.1 pp on the test split in the
+#   run above, and between −0.6 and −1.1 pp (−0.9 pp on average) over five retraining runs of this
+#   plan (different data orders). A target of "within 0.5 pp of the baseline" is therefore **not
+#   met** on this network, by about 0.4 pp on average. The control (the dense network given the
+#   same 6 epochs) stays at the baseline, so the gap is the price of removing half of the
+#   parameters of an already narrow network, not a lack of training.
+# * **Validation vs test, a lesson.** The plan rule, the recalibration after pruning and the
+#   lower retraining rate were chosen because they did better on the validation split, in
+#   accuracy and in loss, over several runs. On the test split they did *not* help: the earlier
+#   setup (tolerance plan, no recalibration, the baseline's rates) averaged −0.6 pp over six runs.
+#   Reading the plan off recalibrated curves instead of stale ones changed the test gap from −1.0
+#   to −0.9 pp on average, and the validation gap of the run above from −0.8 to −1.0 pp (one digit
+#   of 500): a better measurement, but not a plan the validation split can tell from the old one. The
 #   500 validation digits are too few and too easy to rank methods half a point apart (the
 #   baseline gets all but about 8 of them right), and they are not independent of the result:
 #   they chose the plan (section 4 picks, step by step, the layer that hurts them least) and the
