@@ -287,10 +287,10 @@ print("every rule costs accuracy without retraining, none collapses to chance on
 
 # %% [markdown]
 # **Not reliably, on this network.** Li et al.'s Fig. 2(b) shows smallest-L1 clearly ahead of
-# random and largest-L1 on the full-width VGG-16. On this run smallest-L1 may well come out a few
-# points ahead on average, but a few points are a handful of the 250 validation digits, and when
-# we retrained the baseline with other seeds the order of the three curves changed: smallest-L1
-# won on some runs and lost on others. One reason
+# random and largest-L1 on the full-width VGG-16. Here the three rules' mean accuracies lie a few
+# points apart, a handful of the 250 validation digits, and when we retrained the baseline with
+# other seeds the order of the three curves changed: smallest-L1 won on some runs and lost on
+# others. One reason
 # is the BatchNorm after every conv here: it divides channel $k$ by its own batch standard
 # deviation, so multiplying filter $k$ by any positive factor leaves the network's output
 # unchanged, and the filter's L1 norm is whatever scale training happened to leave, not a measure
