@@ -9,12 +9,13 @@ Fire layers must be odd: they are padded by (d_k - 1)/2 so the map keeps its sid
 import math
 from fractions import Fraction
 
+from ._validate import positive_int
+
 
 def _positive(**values):
     """Raise ValueError naming the first argument that is not a positive int."""
     for name, value in values.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        positive_int(value, name)
 
 
 def _odd_kernel(d_k):

@@ -17,6 +17,8 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from ._validate import positive_int
+
 POOLS = (nn.MaxPool2d, nn.AvgPool2d)
 
 
@@ -173,15 +175,13 @@ def latency(model, input_shape, batch_size=1, repeats=50, warmup=10, threads=Non
     if any(p.device.type != "cpu" for p in model.parameters()):
         raise ValueError("model: latency measures the CPU; move a copy there first "
                          "(copy.deepcopy(model).cpu())")
-    for value, name in ((batch_size, "batch_size"), (repeats, "repeats")):
-        if not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    positive_int(batch_size, "batch_size")
+    positive_int(repeats, "repeats")
     if not isinstance(warmup, int) or warmup < 0:
         raise ValueError(f"warmup must be a non-negative int, got {warmup!r}")
     old_threads = torch.get_num_threads()
     if threads is not None:
-        if not isinstance(threads, int) or threads <= 0:
-            raise ValueError(f"threads must be a positive int, got {threads!r}")
+        positive_int(threads, "threads")
         torch.set_num_threads(threads)
     was_training = model.training
     model.eval()

@@ -7,6 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import config, measure
+from ._validate import positive_int
 
 
 def evaluate(model, loader, device=None):
@@ -51,8 +52,7 @@ def fit(model, train_loader, val_loader=None, epochs=10, lr=0.01, optimizer="sgd
     after every optimizer step (e.g. to keep pruned weights at zero). Only parameters with
     ``requires_grad`` are trained.
     """
-    if not isinstance(epochs, int) or epochs <= 0:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    positive_int(epochs, "epochs")
     if patience is not None and (not isinstance(patience, int) or patience <= 0):
         raise ValueError(f"patience must be a positive int or None, got {patience!r}")
     device = device or config.device()

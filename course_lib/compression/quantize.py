@@ -14,6 +14,7 @@ import torch
 import torch.nn as nn
 from torch.func import functional_call
 
+from .._validate import positive_int
 from .magnitude import prunable_layers
 
 INITS = ("linear", "random", "density")
@@ -42,8 +43,7 @@ def init_centroids(values, k, init="linear", seed=0):
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
     if not isinstance(values, torch.Tensor) or values.dim() != 1 or values.numel() == 0:
         raise ValueError("values must be a non-empty 1-D tensor")
-    if not isinstance(k, int) or isinstance(k, bool) or k <= 0:
-        raise ValueError(f"k must be a positive int, got {k!r}")
+    positive_int(k, "k")
     if init == "linear":
         return torch.linspace(values.min().item(), values.max().item(), k)
     if init == "random":
@@ -71,8 +71,7 @@ def kmeans_1d(values, k, init="linear", iters=50, seed=0):
         raise TypeError(f"values must be a float tensor, got {type(values).__name__}")
     if values.numel() == 0:
         raise ValueError("values must not be empty")
-    if not isinstance(k, int) or isinstance(k, bool) or k <= 0:
-        raise ValueError(f"k must be a positive int, got {k!r}")
+    positive_int(k, "k")
     if not isinstance(iters, int) or iters < 0:
         raise ValueError(f"iters must be a non-negative int, got {iters!r}")
     flat = values.detach().flatten()

@@ -1,12 +1,7 @@
 """Argument and input-shape checks shared by the model builders."""
 import torch
 
-
-def positive_int(value, name):
-    """Raise ``ValueError`` unless ``value`` is an int > 0."""
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
+from .._validate import positive_int  # noqa: F401  (re-exported for the model builders)
 
 
 def check_input(x, model, channels, size=None, min_size=None):

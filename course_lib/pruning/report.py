@@ -4,6 +4,7 @@ import copy
 import pandas as pd
 
 from .. import measure
+from .._validate import positive_int
 
 
 def _cpu_models(models):
@@ -37,8 +38,7 @@ def latency_table(models, input_shape, batch_sizes=(1, 64), rounds=5, repeats=15
     CPU copy. One row per label, one column per batch size.
     """
     models = _cpu_models(models)
-    if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds <= 0:
-        raise ValueError(f"rounds must be a positive int, got {rounds!r}")
+    positive_int(rounds, "rounds")
     if isinstance(batch_sizes, int) or len(batch_sizes) == 0:
         raise ValueError(f"batch_sizes must be a non-empty sequence of positive ints, got {batch_sizes!r}")
     best = {}

@@ -8,6 +8,7 @@ import pandas as pd
 import torch.nn as nn
 
 from .. import train
+from .._validate import positive_int
 from .batchnorm import recalibrate_bn
 from .criteria import l1_norm
 from .plan import n_keep, plan_smallest
@@ -27,8 +28,7 @@ def _check_calibration(calibration_loader, calibration_batches):
     if calibration_loader is not None and not hasattr(calibration_loader, "__iter__"):
         raise ValueError(f"calibration_loader must be None or an iterable of (x, y) batches, "
                          f"got {type(calibration_loader).__name__}")
-    if not isinstance(calibration_batches, int) or isinstance(calibration_batches, bool) or calibration_batches < 1:
-        raise ValueError(f"calibration_batches must be a positive int, got {calibration_batches!r}")
+    positive_int(calibration_batches, "calibration_batches")
 
 
 def layer_sensitivity(model, loader, input_shape, ratios=RATIOS, criterion=l1_norm, layers=None, device=None,
