@@ -59,8 +59,10 @@ def test_centroid_gradient_is_the_grouped_sum():
     for i, name in enumerate(wrapped.names):
         grad_w = dict(plain.named_modules())[name].weight.grad
         idx = shared[name].indices
-        summed = torch.zeros(shared[name].codebook.numel()).index_add_(0, idx.flatten(), grad_w.flatten())
-        assert torch.allclose(wrapped.centroids[i].grad, summed[1:], atol=1e-6)
+        summed = torch.zeros(shared[name].codebook.numel(), dtype=torch.float64)
+        summed.index_add_(0, idx.flatten(), grad_w.flatten().double())
+        # float32 sums of ~10^5 terms in a different order agree to ~1e-5 relative, not bitwise
+        assert torch.allclose(wrapped.centroids[i].grad.double(), summed[1:], rtol=1e-4, atol=1e-6)
 
 
 def test_fine_tuning_moves_centroids_only_and_keeps_pruned_zero():
