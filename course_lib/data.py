@@ -71,6 +71,23 @@ def loaders(datasets, batch_size=128, seed=0):
             for name, ds in datasets.items()}
 
 
+def reseed(loaders, seed=0):
+    """Seed python, numpy and torch (:func:`config.seed_everything`) and rewind the shuffling of
+    the ``{name: DataLoader}`` made by :func:`loaders` to ``seed``.
+
+    The loaders shuffle with their own generator, which ``seed_everything`` alone does not reset:
+    call this before a training run so that it sees the same batches whatever ran before it.
+    Returns ``loaders``.
+    """
+    if not isinstance(loaders, dict) or not all(isinstance(v, DataLoader) for v in loaders.values()):
+        raise TypeError(f"loaders must be a dict of DataLoaders, got {type(loaders).__name__}")
+    config.seed_everything(seed)
+    for loader in loaders.values():
+        if loader.generator is not None:
+            loader.generator.manual_seed(seed)
+    return loaders
+
+
 def mnist_loaders(batch_size=128, size=28, seed=0):
     """MNIST train/val/test loaders: the offline subset (quick) or full torchvision MNIST (full).
 

@@ -80,6 +80,28 @@ def test_quick_loaders_shuffle_only_train(monkeypatch):
     assert len(loaders["train"].dataset) == 3500
 
 
+def test_reseed_rewinds_the_training_order(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "quick")
+    loaders = data.mnist_loaders(batch_size=100)
+    first = next(iter(data.reseed(loaders, 3)["train"]))[1]
+    for _ in loaders["train"]:  # an epoch moves the shuffling on ...
+        pass
+    assert not torch.equal(next(iter(loaders["train"]))[1], first)
+    assert torch.equal(next(iter(data.reseed(loaders, 3)["train"]))[1], first)  # ... reseed rewinds it
+    assert not torch.equal(next(iter(data.reseed(loaders, 4)["train"]))[1], first)
+
+
+@pytest.mark.parametrize("bad", [None, [], {"train": [1, 2]}])
+def test_reseed_rejects_what_is_not_a_dict_of_loaders(bad):
+    with pytest.raises(TypeError, match="loaders must be a dict of DataLoaders"):
+        data.reseed(bad)
+
+
+def test_reseed_rejects_bad_seed():
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+        data.reseed(data.mnist_loaders(batch_size=100), -1)
+
+
 def test_full_profile_missing_data_gives_one_clear_message(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_PROFILE", "full")
     monkeypatch.setattr(config, "DATA_DIR", tmp_path)

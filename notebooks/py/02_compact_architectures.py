@@ -427,7 +427,7 @@ builders = {
 }
 models, histories = {}, {}
 for name, (build, settings) in builders.items():
-    config.seed_everything(0)
+    data.reseed(loaders, 0)  # every model starts from the same seed and sees the same batches
     models[name] = build()
     histories[name] = train.fit(models[name], loaders["train"], loaders["val"], epochs=5, desc=name, **settings)
 compact_sizes = pd.DataFrame([{"model": name, **measure.summary(m, (1, 28, 28))} for name, m in models.items()])
@@ -466,8 +466,8 @@ print("all three above 80 % test accuracy (LeNet-5 above 90 %); the MobileNet-st
 # %% [markdown]
 # Read the table with the counts, not just the accuracies (which move by a point or two between
 # machines). LeNet-5 keeps 96 % of its parameters in its fully connected layers; both compact
-# designs replace those by a global average pool, so the MobileNet-style network comes within a
-# point or two of LeNet-5's accuracy with 40 % fewer parameters. But it is deeper, does 2.4× the multiply-adds and runs
+# designs replace those by a global average pool, so the MobileNet-style network matches LeNet-5's
+# accuracy to within a point or two with 40 % fewer parameters. But it is deeper, does 2.4× the multiply-adds and runs
 # several times slower: many small layers, each with a fixed cost per call and a memory-bound
 # depthwise half. The SqueezeNet at width 0.25 squeezes to only 4 channels in fire2 and trails after
 # 5 epochs. On a network as small as LeNet-5 the compact designs save parameters, not time; they pay

@@ -125,8 +125,7 @@ def run(model, phases, seed=0):
     ``seed`` fixes dropout and the order of the training batches, so two runs with the same seed
     see the same batches whatever ran before them.
     """
-    config.seed_everything(seed)
-    loaders["train"].generator.manual_seed(seed)
+    data.reseed(loaders, seed)
     history = []
     for optimizer, lr, epochs in phases:
         history += train.fit(model, loaders["train"], loaders["val"], epochs=epochs, lr=lr,

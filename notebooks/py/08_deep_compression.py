@@ -45,8 +45,7 @@ LAYER_NAMES = {"LeNet-300-100": {"1": "fc1", "3": "fc2", "5": "fc3"},
 def restart(seed=0):
     """Seed everything and rewind the training loader's shuffling: each experiment below gives the
     same result whether or not the cells before it were run."""
-    config.seed_everything(seed)
-    loaders["train"].generator.manual_seed(seed)
+    data.reseed(loaders, seed)
 
 
 def show(obj):
