@@ -459,7 +459,7 @@ MEAN = f"pruned + retrained, mean of {len(SEEDS)}"
 acc.loc[MEAN] = acc.loc[[f"pruned + retrained, seed {s}" for s in SEEDS]].mean()
 for split in ("val", "test"):
     acc[f"{split} vs baseline (pp)"] = acc[f"{split} accuracy %"] - acc.loc["dense baseline", f"{split} accuracy %"]
-pruned = retrained[0]  # all have the same shapes: sizes and latency are those of any one
+pruned = retrained[SEEDS[0]]  # all have the same shapes: sizes and latency are those of any one
 pruned_val, pruned_acc = acc.loc[MEAN, ["val accuracy %", "test accuracy %"]] / 100
 acc.round(2)
 
@@ -489,8 +489,11 @@ assert pruned_val >= base_val - 0.01, "mean retrained validation accuracy more t
 assert table["FLOPs %"].iloc[1] <= 70 and table["params %"].iloc[1] <= 50
 b1 = "latency ms (batch 1)"
 assert table[b1].iloc[1] < table[b1].iloc[0], "the pruned network should be faster at batch 1"
-assert table[batch].iloc[1] < 1.1 * table[batch].iloc[0], "the pruned network should not be slower at batch 64"
-print("pruned network: >= 30 % fewer FLOPs, >= 50 % fewer parameters, faster, "
+# at batch 64 its odd channel counts can leave it barely faster than the dense network: no claim there
+# beyond the lesson of this section, a measured speed-up below the FLOPs reduction
+assert all(table[c].iloc[0] / table[c].iloc[1] < flops_ratio for c in lat.columns), \
+    "a measured speed-up should stay below the FLOPs reduction"
+print("pruned network: >= 30 % fewer FLOPs, >= 50 % fewer parameters, faster at batch 1, "
       "mean test accuracy within 0.5 pp of the baseline")
 
 # %% [markdown]
@@ -500,8 +503,10 @@ print("pruned network: >= 30 % fewer FLOPs, >= 50 % fewer parameters, faster, "
 # whatever their width. At batch 64 the convolutions dominate, but BatchNorm, ReLU and pooling
 # move memory without being counted, and a convolution's speed per FLOP depends on its channel
 # counts (vectorised kernels work on blocks of channels; `torch-pruning` has a `round_to` option
-# for this). So the ratio *speed-up / FLOPs reduction* is below 1 and depends on the machine,
-# the batch size and the thread count. Always measure.
+# for this). Our plan leaves layers with odd channel counts and can gain little or nothing at
+# batch 64, where the halved layers of plan A (section 5) gain clearly. So the ratio
+# *speed-up / FLOPs reduction* is below 1 and depends on the plan, the machine, the batch size and
+# the thread count. Always measure.
 #
 # ## 7. The paper beside us
 #

@@ -42,12 +42,6 @@ LAYER_NAMES = {"LeNet-300-100": {"1": "fc1", "3": "fc2", "5": "fc3"},
                            "classifier.3": "fc2"}}
 
 
-def restart(seed=0):
-    """Seed everything and rewind the training loader's shuffling: each experiment below gives the
-    same result whether or not the cells before it were run."""
-    data.reseed(loaders, seed)
-
-
 def show(obj):
     """Display the source of a course_lib function as a code block."""
     display(Markdown(f"```python\n{inspect.getsource(obj)}```"))
@@ -128,7 +122,8 @@ BASE_LR = {"LeNet-300-100": 0.05, "LeNet-5": 0.02}
 MAX_EPOCHS = 60 if FULL else 40
 models, results = {}, {}
 for name, net in NETS.items():
-    restart()
+    # seed 0 and rewind the shuffling: each experiment gives the same result whatever ran before it
+    data.reseed(loaders)
     models[name] = net().to(DEVICE)
     history = train.fit(models[name], loaders["train"], loaders["val"], epochs=MAX_EPOCHS, lr=BASE_LR[name],
                         patience=4, desc=name)
@@ -177,7 +172,7 @@ RETRAIN = {"LeNet-300-100": dict(epochs=4, lr=0.02), "LeNet-5": dict(epochs=3, l
 # NBVAL_IGNORE_OUTPUT
 pruned, masks, kept = {}, {}, []
 for name in NETS:
-    restart()
+    data.reseed(loaders)
     pruned[name] = copy.deepcopy(models[name])
     masks[name], _ = magnitude.iterative_prune_(pruned[name], SCHEDULES[name], loaders["train"], loaders["val"],
                                                 **RETRAIN[name])
@@ -279,7 +274,7 @@ show(quantize.SharedWeightModel)
 mlp = pruned["LeNet-300-100"]
 inits = {}
 for init in quantize.INITS:
-    restart()
+    data.reseed(loaders)
     tuned = quantize.SharedWeightModel(mlp, quantize.quantize_model(mlp, bits=2, init=init)).to(DEVICE)
     before = train.evaluate(tuned, loaders["test"])["accuracy"]
     train.fit(tuned, loaders["train"], loaders["val"], epochs=1, lr=0.01, desc=init)
@@ -315,7 +310,7 @@ print("centroid fine-tuning does not make any of them worse by more than 2 pp")
 # NBVAL_IGNORE_OUTPUT
 compressed, shared = {}, {}
 for name in NETS:
-    restart()
+    data.reseed(loaders)
     tuned = quantize.SharedWeightModel(pruned[name], quantize.quantize_model(pruned[name])).to(DEVICE)
     results[name]["P+Q: test acc, before fine-tuning"] = train.evaluate(tuned, loaders["test"])["accuracy"]
     train.fit(tuned, loaders["train"], loaders["val"], epochs=3, lr=0.001, desc=name)
