@@ -1,7 +1,11 @@
-"""Profile (quick / full), paths under ``data/``, seeding and device, progress bars.
+"""Profile (quick / full), paths under ``data/``, seeding, threads and device, progress bars.
 
 ``COURSE_PROFILE=quick`` (default) runs offline on a CPU; ``COURSE_PROFILE=full`` runs the
 paper-scale experiments with torchvision datasets and a GPU when one is available.
+
+Two variables exist so that ``tools/nbrun.py --robust`` can show a notebook's checks hold on any
+machine: ``COURSE_THREADS`` (default 2, the machine the time budgets are set for) and
+``COURSE_SEED`` (default 0), an offset added to every training seed.
 """
 import os
 import random
@@ -32,13 +36,43 @@ def device():
     return torch.device("cpu")
 
 
-def seed_everything(seed=0):
-    """Seed python, numpy and torch and make torch use deterministic algorithms.
+def _env_int(name, default, smallest):
+    raw = os.environ.get(name, str(default)).strip()
+    if not raw.isdigit() or int(raw) < smallest:
+        raise ValueError(f"{name} must be an int >= {smallest}, got {raw!r}")
+    return int(raw)
 
-    Returns a ``torch.Generator`` seeded with ``seed`` (for DataLoader shuffling).
+
+def threads():
+    """The CPU thread count of the course: ``COURSE_THREADS`` (default 2)."""
+    return _env_int("COURSE_THREADS", 2, 1)
+
+
+def set_threads():
+    """Make torch use :func:`threads` threads; returns that count."""
+    torch.set_num_threads(threads())
+    return threads()
+
+
+def seed_for(base=0):
+    """The seed to use for ``base``: ``base + COURSE_SEED`` (the offset defaults to 0)."""
+    if not isinstance(base, int) or isinstance(base, bool) or base < 0:
+        raise ValueError(f"seed must be a non-negative int, got {base!r}")
+    return base + _env_int("COURSE_SEED", 0, 0)
+
+
+def generator(base=0):
+    """A ``torch.Generator`` seeded with :func:`seed_for` ``(base)``."""
+    return torch.Generator().manual_seed(seed_for(base))
+
+
+def seed_everything(base=0):
+    """Seed python, numpy and torch with :func:`seed_for` ``(base)`` and make torch use
+    deterministic algorithms.
+
+    Returns a ``torch.Generator`` seeded the same way (for DataLoader shuffling).
     """
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = seed_for(base)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

@@ -64,16 +64,17 @@ def mnist_subset(size=28):
 
 
 def loaders(datasets, batch_size=128, seed=0):
-    """DataLoaders for ``{"train"|"val"|"test": Dataset}``; only ``train`` is shuffled (seeded)."""
+    """DataLoaders for ``{"train"|"val"|"test": Dataset}``; only ``train`` is shuffled, with
+    :func:`config.generator` ``(seed)``."""
     _check_batch_size(batch_size)
-    generator = torch.Generator().manual_seed(seed)
+    generator = config.generator(seed)
     return {name: DataLoader(ds, batch_size=batch_size, shuffle=(name == "train"), generator=generator)
             for name, ds in datasets.items()}
 
 
 def reseed(loaders, seed=0):
     """Seed python, numpy and torch (:func:`config.seed_everything`) and rewind the shuffling of
-    the ``{name: DataLoader}`` made by :func:`loaders` to ``seed``.
+    the ``{name: DataLoader}`` made by :func:`loaders` to ``seed`` (shifted by ``COURSE_SEED``).
 
     The loaders shuffle with their own generator, which ``seed_everything`` alone does not reset:
     call this before a training run so that it sees the same batches whatever ran before it.
@@ -84,7 +85,7 @@ def reseed(loaders, seed=0):
     config.seed_everything(seed)
     for loader in loaders.values():
         if loader.generator is not None:
-            loader.generator.manual_seed(seed)
+            loader.generator.manual_seed(config.seed_for(seed))
     return loaders
 
 

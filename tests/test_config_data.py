@@ -131,3 +131,33 @@ def test_kaggle_folder_is_used_when_present(monkeypatch, tmp_path):
     x, y = next(iter(loaders["test"]))
     assert x.shape == (4, 3, 224, 224)
     assert len(loaders["train"].dataset) + len(loaders["val"].dataset) == 20
+
+
+def test_threads_default_and_override(monkeypatch):
+    monkeypatch.delenv("COURSE_THREADS", raising=False)
+    assert config.threads() == 2
+    monkeypatch.setenv("COURSE_THREADS", "3")
+    before = torch.get_num_threads()
+    try:
+        assert config.set_threads() == 3 and torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("name, value", [("COURSE_THREADS", "0"), ("COURSE_THREADS", "two"),
+                                         ("COURSE_SEED", "-1"), ("COURSE_SEED", "1.5")])
+def test_bad_environment_values_are_named(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        config.threads() if name == "COURSE_THREADS" else config.seed_for(0)
+
+
+def test_course_seed_shifts_every_training_seed(monkeypatch):
+    monkeypatch.setenv("COURSE_SEED", "1")
+    assert config.seed_for(4) == 5
+    config.seed_everything(0)
+    shifted = torch.rand(3)
+    monkeypatch.setenv("COURSE_SEED", "0")
+    config.seed_everything(1)
+    assert torch.equal(torch.rand(3), shifted)  # seed 0 shifted by 1 is seed 1
+    assert torch.equal(torch.rand(2, generator=config.generator(1)), torch.rand(2, generator=torch.Generator().manual_seed(1)))

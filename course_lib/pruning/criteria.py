@@ -14,6 +14,7 @@ Data-driven criteria take their data through ``options`` (e.g. ``loader=...``); 
 import torch
 import torch.nn as nn
 
+from .. import config
 from ..measure import _check_model
 
 
@@ -52,8 +53,6 @@ def l2_norm(model, layers):
 
 
 def random_scores(model, layers, seed=0):
-    """Uniform random scores: the baseline every criterion must beat. Same ``seed``, same scores."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    gen = torch.Generator().manual_seed(seed)
+    """Uniform random scores: the baseline every criterion must beat. Same ``seed`` (and ``COURSE_SEED``), same scores."""
+    gen = config.generator(seed)  # validates seed; shifted by COURSE_SEED
     return {name: torch.rand(m.weight.shape[0], generator=gen) for name, m in _layers(model, layers).items()}

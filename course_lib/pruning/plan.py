@@ -6,6 +6,8 @@ a layer keeps ``n - round(ratio * n)`` units and always at least one.
 import pandas as pd
 import torch
 
+from .. import config
+
 
 def _ratios(scores, ratios):
     """``{name: ratio}`` for every layer of ``scores``, checked to lie in [0, 1)."""
@@ -51,9 +53,7 @@ def plan_largest(scores, ratios):
 
 def plan_random(scores, ratios, seed=0):
     """Prune random units (scores only give the layer sizes)."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    gen = torch.Generator().manual_seed(seed)
+    gen = config.generator(seed)  # validates seed; shifted by COURSE_SEED
     return _plan(scores, ratios, lambda s: torch.randperm(len(s), generator=gen))
 
 

@@ -1,0 +1,101 @@
+import math
+
+import pytest
+import torch
+import torch.nn as nn
+from scipy.stats import binomtest
+from torch.utils.data import DataLoader, TensorDataset
+
+from course_lib import stats
+
+
+def table(both, only_a, only_b, neither):
+    """Per-image correctness vectors with the given 2x2 counts."""
+    a = [1] * both + [1] * only_a + [0] * only_b + [0] * neither
+    b = [1] * both + [0] * only_a + [1] * only_b + [0] * neither
+    return torch.tensor(a, dtype=torch.bool), torch.tensor(b, dtype=torch.bool)
+
+
+def test_interval_and_p_value_by_hand():
+    c = stats.paired_comparison(*table(950, 12, 5, 33))
+    assert (c["n"], c["only_a"], c["only_b"]) == (1000, 12, 5)
+    assert c["acc_a"] == pytest.approx(0.962) and c["acc_b"] == pytest.approx(0.955)
+    assert c["diff"] == pytest.approx(-0.007)
+    half = 1.959964 * math.sqrt(17 - 7 ** 2 / 1000) / 1000
+    assert (c["ci_low"], c["ci_high"]) == pytest.approx((-0.007 - half, -0.007 + half), abs=1e-7)
+    # two-sided exact binomial: 2 * P(X <= 5), X ~ Bin(17, 1/2)
+    assert c["p_value"] == pytest.approx(2 * sum(math.comb(17, k) for k in range(6)) / 2 ** 17)
+
+
+@pytest.mark.parametrize("counts", [(500, 30, 10, 460), (90, 0, 7, 3), (10, 4, 4, 2), (100, 1, 0, 0)])
+def test_p_value_matches_scipy(counts):
+    c = stats.paired_comparison(*table(*counts))
+    assert c["p_value"] == pytest.approx(binomtest(counts[2], counts[1] + counts[2], 0.5).pvalue)
+    assert c["ci_low"] <= c["diff"] <= c["ci_high"]
+
+
+def test_identical_classifiers():
+    a, _ = table(90, 5, 0, 5)
+    c = stats.paired_comparison(a, a.clone())
+    assert (c["diff"], c["ci_low"], c["ci_high"], c["p_value"]) == (0.0, 0.0, 0.0, 1.0)
+    assert stats.within(c, 0.0)
+
+
+def test_within_needs_small_drop_and_no_significant_loss():
+    small_but_significant = stats.paired_comparison(*table(900, 40, 20, 40))  # -2 pp, p < 0.05
+    assert small_but_significant["p_value"] < 0.05
+    assert not stats.within(small_but_significant, 0.03)
+    noisy = stats.paired_comparison(*table(900, 12, 6, 82))  # -0.6 pp, not significant
+    assert stats.within(noisy, 0.01) and not stats.within(noisy, 0.005)
+    better = stats.paired_comparison(*table(900, 5, 30, 65))
+    assert stats.within(better, 0.0)
+
+
+def test_describe_names_the_models():
+    line = stats.describe(stats.paired_comparison(*table(950, 12, 5, 33)), "dense", "pruned")
+    assert line.startswith("pruned 95.5 % vs dense 96.2 %: -0.7 pp") and "McNemar p = 0.14" in line
+
+
+@pytest.mark.parametrize("a, b, match", [
+    ([1, 0, 1], [1, 0], "same images"),
+    ([1, 2, 0], [1, 0, 0], "only True/False"),
+    ([], [], "non-empty 1-D"),
+    ([[1, 0]], [[1, 0]], "non-empty 1-D"),
+])
+def test_bad_correctness_vectors(a, b, match):
+    with pytest.raises(ValueError, match=match):
+        stats.paired_comparison(a, b)
+
+
+def test_bad_arguments():
+    a, b = table(5, 1, 1, 1)
+    with pytest.raises(ValueError, match="confidence"):
+        stats.paired_comparison(a, b, confidence=95)
+    with pytest.raises(ValueError, match="max_drop"):
+        stats.within(stats.paired_comparison(a, b), 1.5)
+    with pytest.raises(TypeError, match="comparison"):
+        stats.within({"diff": 0.0}, 0.01)
+    with pytest.raises(ValueError, match="n must"):
+        stats.resolution(0, 0.9)
+    with pytest.raises(ValueError, match="accuracy"):
+        stats.resolution(1000, 97)
+
+
+def test_resolution_of_a_thousand_images():
+    assert stats.resolution(1000, 0.97) == pytest.approx(1.959964 * math.sqrt(0.97 * 0.03 / 1000))
+
+
+def test_correct_is_per_image_and_restores_training_flag():
+    model = nn.Linear(2, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.eye(2))
+        model.bias.zero_()
+    x = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    loader = DataLoader(TensorDataset(x, torch.tensor([0, 0, 0])), batch_size=2)
+    model.train()
+    assert stats.correct(model, loader).tolist() == [True, False, True]
+    assert model.training
+    with pytest.raises(TypeError, match="model"):
+        stats.correct("model", loader)
+    with pytest.raises(ValueError, match="at least one batch"):
+        stats.correct(model, [])
