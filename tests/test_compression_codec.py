@@ -1,3 +1,7 @@
+import struct
+import tracemalloc
+import zlib
+
 import numpy as np
 import pytest
 import torch
@@ -73,3 +77,42 @@ def test_bad_arguments_name_the_argument(compressed):
         codec.decode_model(np.zeros(3), model)
     with pytest.raises(TypeError, match="model"):
         codec.decode_model(b"DCMP", "lenet")
+
+
+def crafted(records, n_layers=1, n_raw=0):
+    """A file with a valid header and checksum around hand-made record bytes."""
+    body = codec.MAGIC + struct.pack("<BHH", codec.VERSION, n_layers, n_raw) + records
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def name(text):
+    return struct.pack("<H", len(text)) + text.encode()
+
+
+def shape(dims):
+    return struct.pack(f"<B{len(dims)}I", len(dims), *dims)
+
+
+def layer_record(key, dims, entries, k=2):
+    return (name(key) + shape(dims) + struct.pack("<BBH", 4, 5, k)
+            + np.zeros(k, "<f4").tobytes() + struct.pack("<I", entries)
+            + struct.pack("<H", 1) + b"\x01" + struct.pack("<H", 1) + b"\x01"
+            + struct.pack("<I", 0) + struct.pack("<I", 0))
+
+
+@pytest.mark.parametrize("data, match", [
+    (crafted(layer_record("1", (60000, 60000), 10)), r"1.weight is declared \(60000, 60000\)"),
+    (crafted(layer_record("1", (300, 784), 2 ** 31)), "declares 2147483648 entries for 1"),
+    (crafted(layer_record("9", (3, 4), 1)), "no entry '9.weight'"),
+    (crafted(name("1.bias") + struct.pack("<B", 0) + shape((2 ** 30,)), 0, 1),
+     r"1.bias is declared \(1073741824,\)"),
+])
+def test_crafted_sizes_are_refused_before_allocating(data, match):
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=match):
+            codec.decode_model(data, LeNet300100())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 2 ** 20, f"decoding a crafted file allocated {peak / 2 ** 20:.0f} MiB"

@@ -143,14 +143,33 @@ class _Reader:
         return np.frombuffer(self.take(n, what), dtype=np.uint8).astype(np.int64)
 
 
-def decode_layer(reader):
-    """``(name, SharedWeights, index bits)`` of the next coded layer record of ``reader``."""
+def _expect(expected, key, shape):
+    """Check a declared ``shape`` against the architecture *before* anything is allocated: a
+    crafted size must cost an error, not memory."""
+    if key not in expected:
+        raise ValueError(f"compressed model does not fit the given architecture: it has no entry {key!r}")
+    if tuple(shape) != tuple(expected.pop(key)):
+        raise ValueError(f"compressed model does not fit the given architecture: {key} is declared "
+                         f"{tuple(shape)}, the architecture has it as the other shape")
+
+
+def decode_layer(reader, expected):
+    """``(name, SharedWeights, index bits)`` of the next coded layer record of ``reader``.
+
+    ``expected`` is ``{state_dict key: shape}`` of the architecture; the record's key is checked
+    against it (and removed from it) before any array is built, and every count against the
+    bytes present, so a crafted file cannot make the decoder allocate more than it holds.
+    """
     name = reader.name()
     shape = reader.shape(f"the shape of {name}")
+    _expect(expected, f"{name}.weight", shape)
+    size = int(np.prod(shape))
     w_bits, i_bits = reader.unpack("<BB", f"the bit widths of {name}")
     (k,) = reader.unpack("<H", f"the codebook size of {name}")
     codebook = torch.from_numpy(np.frombuffer(reader.take(4 * k, f"the codebook of {name}"), dtype="<f4").copy())
     (n,) = reader.unpack("<I", f"the entry count of {name}")
+    if n > size:
+        raise ValueError(f"compressed model declares {n} entries for {name}, which has only {size} weights")
     w_len, d_len = reader.lengths(f"a Huffman table of {name}"), reader.lengths(f"a Huffman table of {name}")
     (nw,) = reader.unpack("<I", f"a stream length of {name}")
     w_sym = huffman.decode(reader.take(nw, f"the weight stream of {name}"), w_len, n)
@@ -158,7 +177,6 @@ def decode_layer(reader):
     d_sym = huffman.decode(reader.take(nd, f"the index stream of {name}"), d_len, n)
     if w_sym.size and w_sym.max() >= k:
         raise ValueError(f"weight indices of {name} exceed its codebook of {k} entries")
-    size = int(np.prod(shape))
     indices = sparse.decode_relative(w_sym, d_sym + 1, size).reshape(shape)
     return name, SharedWeights(codebook, torch.from_numpy(indices), w_bits), i_bits
 
@@ -181,9 +199,10 @@ def decode_model(data, model):
     version, n_layers, n_raw = reader.unpack("<BHH", "the header")
     if version != VERSION:
         raise ValueError(f"compressed model has format version {version}; this reader reads {VERSION}")
+    expected = {key: tuple(t.shape) for key, t in model.state_dict().items()}
     state = {}
     for _ in range(n_layers):
-        name, shared, _ = decode_layer(reader)
+        name, shared, _ = decode_layer(reader, expected)
         state[f"{name}.weight"] = shared.dense()
     for _ in range(n_raw):
         key = reader.name()
@@ -191,6 +210,7 @@ def decode_model(data, model):
         if code not in DTYPES:
             raise ValueError(f"unknown dtype code {code} for {key}")
         shape = reader.shape(f"the shape of {key}")
+        _expect(expected, key, shape)
         dtype = DTYPES[code]
         nbytes = int(np.prod(shape)) * torch.empty(0, dtype=dtype).element_size()
         state[key] = torch.frombuffer(bytearray(reader.take(nbytes, key)), dtype=dtype).reshape(shape)
