@@ -106,7 +106,7 @@ def layer_record(key, dims, entries, k=2):
     (crafted(layer_record("9", (3, 4), 1)), "no entry '9.weight'"),
     (crafted(name("1.bias") + struct.pack("<B", 0) + shape((2 ** 30,)), 0, 1),
      r"1.bias is declared \(1073741824,\)"),
-])
+], ids=["huge layer", "huge entry count", "unknown layer", "huge raw tensor"])
 def test_crafted_sizes_are_refused_before_allocating(data, match):
     tracemalloc.start()
     try:
