@@ -3,15 +3,24 @@
     python tools/nbrun.py                 # benchmark: wall seconds and peak memory per notebook
     python tools/nbrun.py --save 01       # rebuild notebooks/01_*.ipynb from notebooks/py/01_*.py,
                                           # execute it top to bottom and save it with outputs
+    python tools/nbrun.py --robust 03 08  # every notebook under every perturbation, as nbval tests
 
 Notebooks run from ``notebooks/`` with progress bars off, exactly as under ``pytest --nbval``.
-Budgets (2-core CPU, quick profile): <= 90 s and <= 3 GB per notebook.
+``--robust`` runs ``pytest --nbval`` on each notebook under each perturbation of PERTURBATIONS
+(another CPU's floating-point path, other thread counts, a shifted seed) and prints one table:
+pass, or the first failing cell and its message, with wall seconds.
+Every run starts with a calibration figure: seconds of a fixed reference workload on this
+machine, so times from different machines can be compared.
+Budgets (idle 2-core CPU, quick profile): <= 60 s and <= 3 GB per notebook.
 """
 import argparse
 import os
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import jupytext
@@ -21,7 +30,69 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-BUDGET_S, BUDGET_GB = 90, 3.0
+BUDGET_S, BUDGET_GB = 60, 3.0
+PERTURBATIONS = {
+    "native": {},
+    "AVX2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"},  # a CPU without AVX-512
+    "no SIMD": {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"},
+    "1 thread": {"COURSE_THREADS": "1"},
+    "3 threads": {"COURSE_THREADS": "3"},
+    "seed +1": {"COURSE_SEED": "1"},
+}
+
+
+def calibrate():
+    """Seconds for a fixed workload (20 training steps of a small conv net, batch 128, 2 threads):
+    this machine's speed, printed beside notebook times so that times from machines compare."""
+    import torch
+    import torch.nn as nn
+
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Flatten(), nn.Linear(32 * 8 * 8, 10))
+    opt = torch.optim.SGD(net.parameters(), lr=0.01)
+    x, y = torch.randn(128, 1, 32, 32), torch.randint(0, 10, (128,))
+    start = time.perf_counter()
+    for _ in range(20):
+        opt.zero_grad()
+        nn.functional.cross_entropy(net(x), y).backward()
+        opt.step()
+    return time.perf_counter() - start
+
+
+def nbval(name, env):
+    """Run ``pytest --nbval`` on one notebook with ``env`` added; (first failure or "pass", seconds)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.xml"
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pytest", "-q", f"--junitxml={report}",
+                        str(NOTEBOOKS / f"{name}.ipynb")], cwd=ROOT, env={**os.environ, **env},
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seconds = time.perf_counter() - start
+        if not report.exists():
+            return "pytest did not run", seconds
+        for case in ET.parse(report).getroot().iter("testcase"):
+            problem = case.find("failure")
+            if problem is None:
+                problem = case.find("error")
+            if problem is not None:
+                text = (problem.get("message") or problem.text or "").strip().splitlines()
+                detail = next((line for line in text if "Error" in line), text[-1] if text else "")
+                return f"{case.get('name')}: {detail[:150]}", seconds
+    return "pass", seconds
+
+
+def robust(names, perturbations):
+    """The notebook x perturbation table of :func:`nbval` results; returns True when all pass."""
+    ok = True
+    for name in names:
+        for label in perturbations:
+            result, seconds = nbval(name, PERTURBATIONS[label])
+            ok &= result == "pass"
+            print(f"{name:<28} {label:<10} {seconds:6.0f} s  {result}", flush=True)
+    return ok
 
 
 def peak_children_rss(stop, result):
@@ -67,8 +138,14 @@ def select(patterns):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--save", action="store_true", help="rebuild from notebooks/py/, execute and save")
+    parser.add_argument("--robust", action="store_true", help="run every notebook's nbval tests under every perturbation")
+    parser.add_argument("--only", nargs="+", choices=list(PERTURBATIONS), default=list(PERTURBATIONS),
+                        help="with --robust: these perturbations only")
     parser.add_argument("notebooks", nargs="*", help="name prefixes, e.g. 00 03_l1")
     args = parser.parse_args()
+    print(f"calibration: {calibrate():.2f} s for the reference workload (lower = faster machine)", flush=True)
+    if args.robust:
+        sys.exit(0 if robust(select(args.notebooks), args.only) else 1)
     total, rows = 0.0, []
     for name in select(args.notebooks):
         ipynb, script = NOTEBOOKS / f"{name}.ipynb", NOTEBOOKS / "py" / f"{name}.py"

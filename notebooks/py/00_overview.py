@@ -24,7 +24,8 @@ from course_lib import config, data, measure, train
 from course_lib.models.lenet import LeNet300100
 from course_lib.models.vgg import vgg16
 
-generator = config.seed_everything(0)  # seeds python, numpy and torch
+generator = config.seed_everything(0)  # seeds python, numpy and torch (shifted by COURSE_SEED)
+THREADS = config.set_threads()  # COURSE_THREADS, default 2
 
 # %% [markdown]
 # ## 1. Why compress: the models grew faster than the devices

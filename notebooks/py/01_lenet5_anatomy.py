@@ -22,7 +22,8 @@ from IPython.display import Markdown, display
 from course_lib import config, data, measure, train
 from course_lib.models.lenet import C3_TABLE, LeNet5, LeNet5Classic, PartialConv2d, Subsampling
 
-generator = config.seed_everything(0)  # seeds python, numpy and torch
+generator = config.seed_everything(0)  # seeds python, numpy and torch (shifted by COURSE_SEED)
+THREADS = config.set_threads()  # COURSE_THREADS, default 2
 
 # %% [markdown]
 # ## 1. The counting rules

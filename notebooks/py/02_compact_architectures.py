@@ -39,6 +39,7 @@ from course_lib.models.compact import (DEEP_COMPRESSION_DENSITY, SQUEEZENET_V10,
 from course_lib.models.lenet import LeNet5
 
 config.seed_everything(0);
+THREADS = config.set_threads()  # COURSE_THREADS, default 2
 
 
 def show_source(obj):
