@@ -36,7 +36,7 @@ from course_lib.pruning import (choose_ratios, dependencies, greedy_ratios, l1_n
                                 plot_sensitivity, prune, random_scores, recalibrate_bn, size_table, surgery)
 
 config.seed_everything(0)
-torch.set_num_threads(2)  # the 2-core machine the time budget is set for; a fixed count makes reruns repeatable
+THREADS = config.set_threads()  # COURSE_THREADS, default 2: the machine the budget is set for; a fixed count makes reruns repeatable
 FULL = config.profile() == "full"
 
 
@@ -203,10 +203,10 @@ print("features.10:", model.features[10], "->", small_demo.features[10])
 
 # %%
 val = loaders["val"].dataset
-subset = torch.randperm(len(val), generator=torch.Generator().manual_seed(0))[:N_SENS].tolist()
+subset = torch.randperm(len(val), generator=config.generator(0))[:N_SENS].tolist()
 sens_loader = DataLoader(Subset(val, subset), batch_size=250)
 train_set = loaders["train"].dataset
-calib = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(1))[:N_CALIB].tolist()
+calib = torch.randperm(len(train_set), generator=config.generator(1))[:N_CALIB].tolist()
 calib_loader = DataLoader(Subset(train_set, calib), batch_size=128)  # N_CALIB / 128 batches
 sens = layer_sensitivity(model, sens_loader, SHAPE, calibration_loader=calib_loader)  # every conv layer
 sweeps = {"stale BatchNorm statistics": layer_sensitivity(model, sens_loader, SHAPE, layers=["features.7"]),
