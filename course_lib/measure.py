@@ -7,8 +7,6 @@ FLOPs = 2 x MACs, which is what ``torch.utils.flop_counter.FlopCounterMode`` rep
 bytes = the length of the real serialized ``state_dict`` file.
 """
 import io
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from ._validate import positive_int
+from .files import atomic_write
 
 POOLS = (nn.MaxPool2d, nn.AvgPool2d)
 
@@ -208,17 +207,9 @@ def save_checkpoint(model_or_state, path):
     state = model_or_state.state_dict() if isinstance(model_or_state, nn.Module) else model_or_state
     if not isinstance(state, dict):
         raise TypeError(f"model_or_state must be an nn.Module or a state_dict, got {type(model_or_state).__name__}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path.stat().st_size
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return atomic_write(path, buffer.getvalue())
 
 
 def load_checkpoint(path):

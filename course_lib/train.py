@@ -1,12 +1,12 @@
-"""Training loops: ``fit`` (with early stopping on validation accuracy), ``evaluate``, ``fine_tune``,
-and ``fit_or_load`` for notebooks that reuse a trained model from ``data/cache/``."""
+"""Training loops: ``fit`` (with early stopping on validation accuracy), ``evaluate``, ``fine_tune``.
+Trained baselines are shared between notebooks through :mod:`course_lib.cache`."""
 import copy
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import config, measure
+from . import config
 from ._validate import positive_int
 
 
@@ -94,20 +94,3 @@ def fine_tune(model, train_loader, val_loader=None, epochs=3, lr=1e-3, **kwargs)
     """A short :func:`fit` with a small learning rate, for recovering accuracy after compression."""
     return fit(model, train_loader, val_loader, epochs=epochs, lr=lr, desc="fine-tune", **kwargs)
 
-
-def fit_or_load(model, name, train_loader, val_loader=None, **fit_kwargs):
-    """Load ``model``'s weights from ``data/cache/<name>.pt`` if present and readable, otherwise
-    train it with :func:`fit` and cache the result. Returns the history (``[]`` when loaded).
-
-    An unreadable cache file is reported and rebuilt, never trusted.
-    """
-    path = config.CACHE_DIR / f"{name}.pt"
-    if path.is_file():
-        try:
-            model.load_state_dict(measure.load_checkpoint(path))
-            return []
-        except (measure.CheckpointError, RuntimeError) as err:
-            print(f"cache {path.name} cannot be used ({err}); training again")
-    history = fit(model, train_loader, val_loader, **fit_kwargs)
-    measure.save_checkpoint(model, path)
-    return history

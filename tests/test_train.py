@@ -70,18 +70,3 @@ def test_evaluate_rejects_empty_loader_and_non_models():
         train.evaluate(LeNet5(), [])
     with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
         train.evaluate("model", [])
-
-
-def test_fit_or_load_caches_and_rebuilds_unreadable_cache(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
-    tr, va = tiny_loaders()
-    config.seed_everything(0)
-    first = LeNet5(num_classes=2)
-    assert len(train.fit_or_load(first, "m", tr, va, epochs=1)) == 1
-    second = LeNet5(num_classes=2)
-    assert train.fit_or_load(second, "m", tr, va, epochs=1) == []
-    assert all(torch.equal(p, q) for p, q in zip(first.parameters(), second.parameters()))
-    (tmp_path / "m.pt").write_bytes(b"garbage")
-    assert len(train.fit_or_load(LeNet5(num_classes=2), "m", tr, va, epochs=1)) == 1
-    assert "cannot be used" in capsys.readouterr().out
-    measure.load_checkpoint(tmp_path / "m.pt")  # rebuilt and readable again

@@ -15,6 +15,7 @@ Budgets (idle 2-core CPU, quick profile): <= 60 s and <= 3 GB per notebook.
 """
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -67,19 +68,24 @@ def nbval(name, env):
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.xml"
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "pytest", "-q", f"--junitxml={report}",
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "--nbval", f"--junitxml={report}",
                         str(NOTEBOOKS / f"{name}.ipynb")], cwd=ROOT, env={**os.environ, **env},
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         seconds = time.perf_counter() - start
         if not report.exists():
             return "pytest did not run", seconds
-        for case in ET.parse(report).getroot().iter("testcase"):
+        cases = list(ET.parse(report).getroot().iter("testcase"))
+        if not cases:
+            return "no test ran", seconds
+        for case in cases:
             problem = case.find("failure")
             if problem is None:
                 problem = case.find("error")
             if problem is not None:
-                text = (problem.get("message") or problem.text or "").strip().splitlines()
-                detail = next((line for line in text if "Error" in line), text[-1] if text else "")
+                text = re.sub(r"(\x1b|#x1B)\[[0-9;]*m", "", f"{problem.get('message', '')}\n{problem.text or ''}")
+                lines = [line.strip() for line in text.splitlines() if line.strip()]
+                errors = [line for line in lines if re.match(r"\w*(Error|Exception)\b", line)]
+                detail = (errors or lines or [""])[-1]
                 return f"{case.get('name')}: {detail[:150]}", seconds
     return "pass", seconds
 

@@ -17,9 +17,7 @@ Biases and any other state (buffers) are stored uncompressed as fp32 and counted
 A truncated or corrupted file raises ``ValueError``; it never yields a silently wrong model.
 """
 import copy
-import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
@@ -27,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from ..files import atomic_write
 from . import huffman, sparse
 from .magnitude import prunable_layers
 from .quantize import SharedWeights
@@ -226,18 +225,7 @@ def decode_model(data, model):
 
 def save(path, model, shared, index_bits=None):
     """Write :func:`encode_model`'s bytes to ``path`` atomically; returns the size on disk in bytes."""
-    data = encode_model(model, shared, index_bits)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path.stat().st_size
+    return atomic_write(path, encode_model(model, shared, index_bits))
 
 
 def load(path, model):
