@@ -104,3 +104,20 @@ def test_plans_refuse_bad_arguments(scores, ratios, error, words):
 def test_plan_random_refuses_bad_seed():
     with pytest.raises(ValueError, match="seed"):
         plan_random({"a": torch.ones(3)}, 0.5, seed=1.5)
+
+
+@pytest.mark.parametrize("n, ratio, round_to, kept", [
+    (51, 0.0, 8, 48), (64, 0.3, 8, 48), (64, 0.25, 8, 48), (64, 0.2, 8, 48), (64, 0.15, 8, 56),
+    (64, 0.9, 8, 8), (5, 0.5, 8, 5), (20, 0.0, 8, 16), (20, 0.5, 1, 10), (16, 0.95, 8, 8)])
+def test_n_keep_rounds_to_a_multiple(n, ratio, round_to, kept):
+    assert n_keep(n, ratio, round_to) == kept
+
+
+def test_plans_round_kept_counts():
+    scores = {"a": torch.arange(64.0), "b": torch.arange(20.0)}
+    plan = plan_smallest(scores, 0.3, round_to=8)
+    assert [len(plan["a"]), len(plan["b"])] == [48, 16]
+    assert plan["a"].tolist() == list(range(16, 64))  # still the largest scores
+    assert len(plan_largest(scores, 0.3, round_to=8)["a"]) == len(plan_random(scores, 0.3, round_to=8)["a"]) == 48
+    with pytest.raises(ValueError, match="round_to"):
+        plan_smallest(scores, 0.3, round_to=0)

@@ -1,12 +1,14 @@
 """Selections: scores -> a *plan* ``{layer name: sorted LongTensor of the unit indices to KEEP}``.
 
 ``ratios`` is the fraction of units to REMOVE, one float for every layer or ``{name: ratio}``;
-a layer keeps ``n - round(ratio * n)`` units and always at least one.
+a layer keeps ``n - round(ratio * n)`` units and always at least one. ``round_to=k`` rounds that
+count to the nearest multiple of k (vectorised kernels work on blocks of channels).
 """
 import pandas as pd
 import torch
 
 from .. import config
+from .._validate import positive_int
 
 
 def _ratios(scores, ratios):
@@ -27,34 +29,39 @@ def _ratios(scores, ratios):
     return ratios
 
 
-def n_keep(n, ratio):
-    """Units kept when ``ratio`` of ``n`` are removed: n - round(ratio * n), at least 1."""
-    return max(1, n - round(ratio * n))
+def n_keep(n, ratio, round_to=1):
+    """Units kept when ``ratio`` of ``n`` are removed: n - round(ratio * n), at least 1; with
+    ``round_to=k`` rounded to the nearest multiple of k, kept within [min(k, n), n]."""
+    positive_int(round_to, "round_to")
+    kept = max(1, n - round(ratio * n))
+    if round_to == 1:
+        return kept
+    return min(n, max(min(round_to, n), round_to * round(kept / round_to)))
 
 
-def _plan(scores, ratios, order):
+def _plan(scores, ratios, order, round_to):
     """Keep, per layer, the units that come first in ``order(scores)`` (a permutation)."""
     plan = {}
     for name, r in _ratios(scores, ratios).items():
         s = scores[name]
-        plan[name] = order(s)[:n_keep(len(s), r)].sort().values
+        plan[name] = order(s)[:n_keep(len(s), r, round_to)].sort().values
     return plan
 
 
-def plan_smallest(scores, ratios):
+def plan_smallest(scores, ratios, round_to=1):
     """Prune the lowest-scoring units (keep the largest scores): the criterion's own rule."""
-    return _plan(scores, ratios, lambda s: s.argsort(descending=True, stable=True))
+    return _plan(scores, ratios, lambda s: s.argsort(descending=True, stable=True), round_to)
 
 
-def plan_largest(scores, ratios):
+def plan_largest(scores, ratios, round_to=1):
     """Prune the HIGHEST-scoring units: the control that shows whether the criterion matters."""
-    return _plan(scores, ratios, lambda s: s.argsort(stable=True))
+    return _plan(scores, ratios, lambda s: s.argsort(stable=True), round_to)
 
 
-def plan_random(scores, ratios, seed=0):
+def plan_random(scores, ratios, seed=0, round_to=1):
     """Prune random units (scores only give the layer sizes)."""
     gen = config.generator(seed)  # validates seed; shifted by COURSE_SEED
-    return _plan(scores, ratios, lambda s: torch.randperm(len(s), generator=gen))
+    return _plan(scores, ratios, lambda s: torch.randperm(len(s), generator=gen), round_to)
 
 
 def plan_table(plan, scores):
