@@ -184,9 +184,11 @@ plt.show()
 print({name: f"{acc:.1%}" for name, acc in accuracy.items()}, "test accuracy")
 
 # %%
+# one 8-epoch run on 3,500 images moves by a point or two with the seed (try COURSE_SEED=1),
+# and 1,000 test images resolve about ±1.3 pp: these bounds say "it learned", not a precise figure
 assert 0.90 <= accuracy["classic"] <= 1.0, accuracy
-assert 0.95 <= accuracy["modern"] <= 1.0, accuracy
-print("classic LeNet-5 above 90 %, modern above 95 % test accuracy on the MNIST subset")
+assert 0.93 <= accuracy["modern"] <= 1.0, accuracy
+print("classic LeNet-5 above 90 %, modern above 93 % test accuracy on the MNIST subset")
 
 # %% [markdown]
 # On the full training set the paper reports 0.95 % test error for LeNet-5 (0.8 % with distorted

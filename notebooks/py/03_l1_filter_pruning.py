@@ -28,7 +28,7 @@ import torch.nn.utils.prune as torch_prune
 from IPython.display import Markdown, display
 from torch.utils.data import DataLoader, Subset
 
-from course_lib import config, data, measure, train
+from course_lib import config, data, measure, stats, train
 from course_lib.checks import nb03
 from course_lib.models.vgg import vgg16
 from course_lib.pruning import (choose_ratios, dependencies, greedy_ratios, l1_norm, latency_table,
@@ -461,6 +461,13 @@ for split in ("val", "test"):
     acc[f"{split} vs baseline (pp)"] = acc[f"{split} accuracy %"] - acc.loc["dense baseline", f"{split} accuracy %"]
 pruned = retrained[SEEDS[0]]  # all have the same shapes: sizes and latency are those of any one
 pruned_val, pruned_acc = acc.loc[MEAN, ["val accuracy %", "test accuracy %"]] / 100
+base_hits = stats.correct(model, loaders["test"])
+paired = {label: stats.paired_comparison(base_hits, stats.correct(net, loaders["test"]))
+          for label, net in {"dense control": control, **{f"retrained seed {s}": net for s, net in retrained.items()}}.items()}
+print(f"one accuracy near {100 * base_acc:.0f} % on {len(base_hits)} test images: "
+      f"±{100 * stats.resolution(len(base_hits), base_acc):.1f} pp (95 %); paired against the baseline:")
+for label, comparison in paired.items():
+    print("  " + stats.describe(comparison, "baseline", label))
 acc.round(2)
 
 # %%
@@ -485,16 +492,18 @@ table
 # the notebook's target, on the test split's mean over the retraining seeds; the 500
 # validation digits were used to choose the plan and the epochs, so they only get a looser check
 assert pruned_acc >= base_acc - 0.005, "mean retrained test accuracy more than 0.5 pp below the baseline"
+assert all(stats.within(paired[f"retrained seed {s}"], 0.01) for s in SEEDS), \
+    "a retrained copy is more than 1 pp below the baseline, or significantly worse (McNemar, 5 %)"
 assert pruned_val >= base_val - 0.01, "mean retrained validation accuracy more than 1 pp below the baseline"
 assert table["FLOPs %"].iloc[1] <= 70 and table["params %"].iloc[1] <= 50
-b1 = "latency ms (batch 1)"
-assert table[b1].iloc[1] < table[b1].iloc[0], "the pruned network should be faster at batch 1"
-# at batch 64 its odd channel counts can leave it barely faster than the dense network: no claim there
-# beyond the lesson of this section, a measured speed-up below the FLOPs reduction
+# no claim that it is faster: at batch 1 this small network is bound by per-layer overhead, and
+# at batch 64 its odd channel counts leave it barely faster than the dense one, effects smaller
+# than the spread between machines; what holds anywhere is the lesson of this section, a
+# measured speed-up below the FLOPs reduction
 assert all(table[c].iloc[0] / table[c].iloc[1] < flops_ratio for c in lat.columns), \
     "a measured speed-up should stay below the FLOPs reduction"
-print("pruned network: >= 30 % fewer FLOPs, >= 50 % fewer parameters, faster at batch 1, "
-      "mean test accuracy within 0.5 pp of the baseline")
+print("pruned network: >= 30 % fewer FLOPs, >= 50 % fewer parameters, speed-up below the FLOPs reduction, "
+      "mean test accuracy within 0.5 pp of the baseline, no retrained copy significantly worse")
 
 # %% [markdown]
 # **Why the speed-up is not the FLOPs reduction.** FLOPs count only the multiply-adds of conv and
@@ -550,9 +559,12 @@ paper_vs_ours.astype(object).fillna("—")
 #   check in section 6 holds the mean to the target, within 0.5 pp of the baseline on the test
 #   split. The two runs also show how far apart one plan's retrainings land: compare their
 #   spread with the gap to the baseline before reading anything into that gap. The baseline is
-#   one draw too, and 1,000 test digits put about ±0.5 pp of noise on any single accuracy, so a
-#   pruned network a few digits *above* its baseline has not become better. The dense control
-#   given the same 11 epochs says how much of the recovery is just more training.
+#   one draw too, and 1,000 test digits put about ±1 pp (95 %) of noise on any single accuracy,
+#   so a pruned network a few digits *above* its baseline has not become better. Comparing two
+#   networks on the *same* digits is sharper (the paired intervals in section 6: only the digits
+#   one network gets right and the other wrong count), which is why the check asks that no
+#   retrained copy be significantly worse than the baseline. The dense control given the same
+#   11 epochs says how much of the recovery is just more training.
 # * **How the retraining schedule was chosen, a lesson.** A first version retrained for 6 epochs
 #   at a quarter of the baseline's rates, on the reasoning that a recalibrated network starting
 #   far above chance needs only gentle fine-tuning. The validation split could not tell it from
