@@ -28,7 +28,7 @@ import torch.nn.utils.prune as torch_prune
 from IPython.display import Markdown, display
 from torch.utils.data import DataLoader, Subset
 
-from course_lib import config, data, measure, stats, train
+from course_lib import cache, config, data, measure, stats, train
 from course_lib.checks import nb03
 from course_lib.models.vgg import vgg16
 from course_lib.pruning import (choose_ratios, dependencies, greedy_ratios, l1_norm, latency_table,
@@ -139,9 +139,17 @@ VGG_NAMES = dict(zip(CONVS, [f"conv{s}_{i}" for s, n in enumerate((2, 2, 3, 3, 3
 print(f"{len(CONVS)} conv layers, filters per layer: {[model.get_submodule(n).out_channels for n in CONVS]}")
 size_table({"VGG-16 (this profile)": model}, SHAPE)
 
+# %% [markdown]
+# The baseline is trained once and then loaded from `data/cache/` by every later run with the same
+# recipe on the same kind of CPU (`course_lib.cache`; set `COURSE_CACHE=0` to always train).
+
 # %%
 # NBVAL_IGNORE_OUTPUT
-print("validation accuracy per epoch:", run(model, BASELINE))
+RECIPE = {"net": "vgg16_bn", "width": WIDTH, "hidden": HIDDEN, "in_channels": IN, "profile": config.profile(),
+          "data": "cifar10" if FULL else "mnist subset, 32 px", "batch_size": 128, "schedule": BASELINE,
+          "weight_decay": WEIGHT_DECAY, "seed": 0}
+model, curve = cache.trained("l1_vgg16_baseline", RECIPE, lambda: copy.deepcopy(model), lambda net: run(net, BASELINE))
+print("validation accuracy per epoch:", curve)
 base_val = train.evaluate(model, loaders["val"])["accuracy"]
 base_acc = train.evaluate(model, loaders["test"])["accuracy"]
 print(f"baseline accuracy: validation {100 * base_val:.1f} %, test {100 * base_acc:.1f} %")
