@@ -77,7 +77,7 @@ def seed_everything(base=0):
     np.random.seed(seed)
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
-    return torch.Generator().manual_seed(seed)
+    return generator(base)
 
 
 def progress_enabled():

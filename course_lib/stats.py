@@ -15,29 +15,13 @@ import math
 import torch
 from scipy.stats import binomtest, norm
 
-from . import config
+from . import train
 
 
 def correct(model, loader, device=None):
-    """Per-image correctness of ``model`` on ``loader``, in loader order: a bool tensor (N,).
-
-    Runs in eval mode without gradients and restores the model's training flag.
-    """
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    device = device or config.device()
-    was_training = model.training
-    model.eval()
-    hits = []
-    try:
-        with torch.no_grad():
-            for x, y in loader:
-                hits.append(model(x.to(device)).argmax(1).cpu() == y)
-    finally:
-        model.train(was_training)
-    if not hits:
-        raise ValueError("loader must yield at least one batch")
-    return torch.cat(hits)
+    """Per-image correctness of ``model`` on ``loader``, in loader order: a bool tensor (N,)
+    (the ``correct`` of :func:`course_lib.train.evaluate`)."""
+    return train.evaluate(model, loader, device)["correct"]
 
 
 def _as_bool(values, name):

@@ -11,24 +11,28 @@ from ._validate import positive_int
 
 
 def evaluate(model, loader, device=None):
-    """Mean cross-entropy loss and accuracy (fraction in [0, 1]) of ``model`` on ``loader``, in eval mode."""
+    """Mean cross-entropy ``loss``, ``accuracy`` (fraction in [0, 1]) and ``correct`` (per-image
+    bool tensor (N,) on the CPU, in loader order) of ``model`` on ``loader``, in eval mode; the
+    model's training flag is restored afterwards, also when the forward pass raises."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     device = device or config.device()
     was_training = model.training
     model.eval()
-    loss, correct, n = 0.0, 0, 0
-    with torch.no_grad():
-        for x, y in loader:
-            x, y = x.to(device), y.to(device)
-            logits = model(x)
-            loss += F.cross_entropy(logits, y, reduction="sum").item()
-            correct += (logits.argmax(1) == y).sum().item()
-            n += len(y)
-    model.train(was_training)
-    if n == 0:
+    loss, hits = 0.0, []
+    try:
+        with torch.no_grad():
+            for x, y in loader:
+                x, y = x.to(device), y.to(device)
+                logits = model(x)
+                loss += F.cross_entropy(logits, y, reduction="sum").item()
+                hits.append((logits.argmax(1) == y).cpu())
+    finally:
+        model.train(was_training)
+    if not hits:
         raise ValueError("loader must yield at least one batch")
-    return {"loss": loss / n, "accuracy": correct / n}
+    correct = torch.cat(hits)
+    return {"loss": loss / len(correct), "accuracy": correct.sum().item() / len(correct), "correct": correct}
 
 
 def make_optimizer(params, name="sgd", lr=0.01, momentum=0.9, weight_decay=0.0):

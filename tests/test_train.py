@@ -70,3 +70,19 @@ def test_evaluate_rejects_empty_loader_and_non_models():
         train.evaluate(LeNet5(), [])
     with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
         train.evaluate("model", [])
+
+
+def test_evaluate_gives_per_image_correctness_and_restores_the_flag_on_error():
+    tr, va = tiny_loaders()
+    model = LeNet5(num_classes=2).train()
+    out = train.evaluate(model, va)
+    assert out["correct"].dtype == torch.bool and len(out["correct"]) == 64
+    assert out["accuracy"] == out["correct"].float().mean().item() and model.training
+
+    def broken(x):
+        raise RuntimeError("forward failed")
+
+    model.forward = broken
+    with pytest.raises(RuntimeError, match="forward failed"):
+        train.evaluate(model, va)
+    assert model.training

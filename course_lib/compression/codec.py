@@ -147,9 +147,10 @@ def _expect(expected, key, shape):
     crafted size must cost an error, not memory."""
     if key not in expected:
         raise ValueError(f"compressed model does not fit the given architecture: it has no entry {key!r}")
-    if tuple(shape) != tuple(expected.pop(key)):
+    wanted = expected.pop(key)
+    if tuple(shape) != wanted:
         raise ValueError(f"compressed model does not fit the given architecture: {key} is declared "
-                         f"{tuple(shape)}, the architecture has it as the other shape")
+                         f"{tuple(shape)}, the architecture has {wanted}")
 
 
 def decode_layer(reader, expected):

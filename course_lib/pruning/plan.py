@@ -34,8 +34,6 @@ def n_keep(n, ratio, round_to=1):
     ``round_to=k`` rounded to the nearest multiple of k, kept within [min(k, n), n]."""
     positive_int(round_to, "round_to")
     kept = max(1, n - round(ratio * n))
-    if round_to == 1:
-        return kept
     return min(n, max(min(round_to, n), round_to * round(kept / round_to)))
 
 
