@@ -47,21 +47,27 @@ def make_optimizer(params, name="sgd", lr=0.01, momentum=0.9, weight_decay=0.0):
 
 
 def fit(model, train_loader, val_loader=None, epochs=10, lr=0.01, optimizer="sgd", momentum=0.9,
-        weight_decay=0.0, patience=None, device=None, after_step=None, desc="train"):
+        weight_decay=0.0, patience=None, warmup=0, device=None, after_step=None, desc="train"):
     """Train ``model`` in place with cross-entropy; returns the history, one dict per epoch:
     ``{"epoch", "train_loss", "train_acc", "val_loss", "val_acc"}`` (val_* only with a val_loader).
 
     With ``val_loader`` the weights of the best validation epoch are restored at the end, and
-    ``patience`` stops after that many epochs without improvement. ``after_step(model)`` runs
-    after every optimizer step (e.g. to keep pruned weights at zero). Only parameters with
+    ``patience`` stops after that many epochs without improvement. ``warmup`` (optimizer steps)
+    raises the learning rate linearly from lr/warmup to lr over the first steps: Adam's first
+    updates move every weight by about lr whatever its gradient, enough to drive a thin layer's
+    ReLUs negative for good before the moment estimates settle. ``after_step(model)`` runs after
+    every optimizer step (e.g. to keep pruned weights at zero). Only parameters with
     ``requires_grad`` are trained.
     """
     positive_int(epochs, "epochs")
+    if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
+        raise ValueError(f"warmup must be an int >= 0 (optimizer steps), got {warmup!r}")
     if patience is not None and (not isinstance(patience, int) or patience <= 0):
         raise ValueError(f"patience must be a positive int or None, got {patience!r}")
     device = device or config.device()
     model.to(device)
     opt = make_optimizer([p for p in model.parameters() if p.requires_grad], optimizer, lr, momentum, weight_decay)
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, (step + 1) / max(warmup, 1)))
     history, best_acc, best_state, stale = [], -1.0, None, 0
     for epoch in config.progress(range(1, epochs + 1), desc=desc):
         model.train()
@@ -73,6 +79,7 @@ def fit(model, train_loader, val_loader=None, epochs=10, lr=0.01, optimizer="sgd
             opt.zero_grad()
             loss.backward()
             opt.step()
+            schedule.step()
             if after_step is not None:
                 after_step(model)
             loss_sum += loss.item() * len(y)

@@ -39,6 +39,15 @@ def test_latency_table_has_one_positive_entry_per_model_and_batch_size():
     assert (table.to_numpy() > 0).all()
 
 
+def test_latency_table_spread_is_the_range_of_the_rounds():
+    table = latency_table({"a": net()}, SHAPE, batch_sizes=(1, 4), rounds=3, repeats=3, warmup=1, spread=True)
+    assert list(table.columns) == ["latency ms (batch 1)", "latency ms (batch 4)", "spread % (batch 1)",
+                                   "spread % (batch 4)"]
+    assert (table.filter(like="spread").to_numpy() >= 0).all()
+    one_round = latency_table({"a": net()}, SHAPE, batch_sizes=(1,), rounds=1, repeats=3, warmup=1, spread=True)
+    assert one_round.loc["a", "spread % (batch 1)"] == 0
+
+
 @pytest.mark.parametrize("call, error, words", [
     (lambda: size_table({}, SHAPE), TypeError, "models"),
     (lambda: size_table([net()], SHAPE), TypeError, "models"),
@@ -46,6 +55,7 @@ def test_latency_table_has_one_positive_entry_per_model_and_batch_size():
     (lambda: latency_table({"a": net()}, SHAPE, rounds=0), ValueError, "rounds"),
     (lambda: latency_table({"a": net()}, SHAPE, batch_sizes=()), ValueError, "batch_sizes"),
     (lambda: latency_table({"a": net()}, SHAPE, batch_sizes=(0,)), ValueError, "batch_size"),
+    (lambda: latency_table({"a": net()}, SHAPE, spread=1), TypeError, "spread"),
 ])
 def test_tables_refuse_bad_arguments(call, error, words):
     with pytest.raises(error, match=words):

@@ -55,7 +55,25 @@ def test_after_step_runs_after_each_step():
     assert len(calls) == len(tr)
 
 
+def test_warmup_scales_the_first_adam_steps():
+    """Adam's first step moves each weight by about lr; with warmup=W it moves by about lr / W."""
+    tr, _ = tiny_loaders()
+
+    def first_step_change(warmup):
+        config.seed_everything(0)
+        model = LeNet5(num_classes=2)
+        start = model.classifier[-1].weight.detach().clone()
+        moves = []
+        train.fit(model, tr, epochs=1, lr=0.01, optimizer="adam", warmup=warmup,
+                  after_step=lambda m: moves.append((m.classifier[-1].weight - start).abs().max().item()))
+        return moves[0]
+
+    assert first_step_change(0) == pytest.approx(0.01, rel=0.05)
+    assert first_step_change(10) == pytest.approx(0.001, rel=0.05)
+
+
 @pytest.mark.parametrize("kwargs, message", [(dict(epochs=0), "epochs must be a positive int"),
+                                             (dict(warmup=-1), "warmup must be an int >= 0"),
                                              (dict(lr=0), "lr must be positive"),
                                              (dict(optimizer="rmsprop"), "optimizer must be 'sgd' or 'adam'"),
                                              (dict(patience=0), "patience must be a positive int")])

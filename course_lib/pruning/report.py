@@ -29,25 +29,31 @@ def size_table(models, input_shape):
     return table
 
 
-def latency_table(models, input_shape, batch_sizes=(1, 64), rounds=5, repeats=15, warmup=3, threads=1):
+def latency_table(models, input_shape, batch_sizes=(1, 64), rounds=5, repeats=15, warmup=3, threads=1,
+                  spread=False):
     """Median CPU latency (ms) of each model of ``{label: model}`` per batch size.
 
     The models are timed in turn, ``rounds`` times over (so a burst of load on a shared machine
     hits all of them), and each keeps its best round's median of ``repeats`` calls (after
     ``warmup`` untimed calls), on ``threads`` intra-op threads. Models on a GPU are timed on a
-    CPU copy. One row per label, one column per batch size.
+    CPU copy. One row per label, one column per batch size; with ``spread=True`` also a column
+    ``spread % (batch b)`` per batch size: (slowest - fastest round) / fastest round, in percent,
+    the noise any difference between two rows has to beat.
     """
     models = _cpu_models(models)
     positive_int(rounds, "rounds")
     if isinstance(batch_sizes, int) or len(batch_sizes) == 0:
         raise ValueError(f"batch_sizes must be a non-empty sequence of positive ints, got {batch_sizes!r}")
-    best = {}
+    if not isinstance(spread, bool):
+        raise TypeError(f"spread must be a bool, got {type(spread).__name__}")
+    times = {}
     for _ in range(rounds):
         for b in batch_sizes:
             for label, m in models.items():
-                ms = measure.latency(m, input_shape, batch_size=b, repeats=repeats, warmup=warmup,
-                                     threads=threads)["median_ms"]
-                best[label, b] = min(ms, best.get((label, b), float("inf")))
-    table = pd.DataFrame({f"latency ms (batch {b})": {label: best[label, b] for label in models}
-                          for b in batch_sizes})
-    return table.round(3)
+                times.setdefault((label, b), []).append(measure.latency(
+                    m, input_shape, batch_size=b, repeats=repeats, warmup=warmup, threads=threads)["median_ms"])
+    columns = {f"latency ms (batch {b})": {label: min(times[label, b]) for label in models} for b in batch_sizes}
+    if spread:
+        columns.update({f"spread % (batch {b})": {label: 100 * (max(times[label, b]) / min(times[label, b]) - 1)
+                                                  for label in models} for b in batch_sizes})
+    return pd.DataFrame(columns).round(3)
