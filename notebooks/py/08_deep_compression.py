@@ -26,13 +26,13 @@ import torch
 from IPython.display import Markdown, display
 from matplotlib.patches import FancyBboxPatch
 
-from course_lib import config, data, measure, train
+from course_lib import config, data, measure, stats, train
 from course_lib.checks import nb08
 from course_lib.compression import codec, huffman, magnitude, quantize, sparse
 from course_lib.models.lenet import LeNet300100, LeNet5Caffe
 
 config.seed_everything(0);
-torch.set_num_threads(1)  # small nets: one thread is deterministic and fastest on a shared CPU
+THREADS = config.set_threads()  # COURSE_THREADS, default 2
 FULL = config.profile() == "full"
 DEVICE = config.device()  # the CPU in the quick profile; a GPU, when present, in the full one
 loaders = data.mnist_loaders(batch_size=64)
@@ -114,11 +114,16 @@ for name, net in NETS.items():
 # %% [markdown]
 # The quick profile trains on 3,500 MNIST images (500 validation, 1,000 test); `fit` stops when
 # validation accuracy has not improved for 4 epochs and restores the best validation epoch.
+# Training and every retraining below use L2 weight decay $5\cdot10^{-4}$, the value of Caffe's
+# LeNet solver, the framework Han et al. worked in; their pruning paper (Han et al. 2015) found L2
+# regularisation the best choice for pruning followed by retraining. It keeps the weights small and
+# the network from fitting the few training images by a few large weights that pruning would cut.
 # `COURSE_PROFILE=full` runs the same cells on all of MNIST (55,000 / 5,000 / 10,000).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 BASE_LR = {"LeNet-300-100": 0.05, "LeNet-5": 0.02}
+WEIGHT_DECAY = 5e-4
 MAX_EPOCHS = 60 if FULL else 40
 models, results = {}, {}
 for name, net in NETS.items():
@@ -126,14 +131,27 @@ for name, net in NETS.items():
     data.reseed(loaders)
     models[name] = net().to(DEVICE)
     history = train.fit(models[name], loaders["train"], loaders["val"], epochs=MAX_EPOCHS, lr=BASE_LR[name],
-                        patience=4, desc=name)
+                        weight_decay=WEIGHT_DECAY, patience=4, desc=name)
     results[name] = {"epochs": len(history), "val acc": max(h["val_acc"] for h in history),
                      "test acc": train.evaluate(models[name], loaders["test"])["accuracy"]}
+base_hits = {name: stats.correct(models[name], loaders["test"]) for name in NETS}  # per test image
+n_test = len(base_hits["LeNet-300-100"])
+print(f"one accuracy on {n_test:,} test images: ±{100 * stats.resolution(n_test, results['LeNet-300-100']['test acc']):.1f} pp "
+      f"(95 %) for LeNet-300-100; 1 image = {100 / n_test:.2f} pp")
 pd.DataFrame.from_dict(results, orient="index")
 
 # %%
 assert all(0.93 <= r["test acc"] <= 1.0 and r["epochs"] < MAX_EPOCHS for r in results.values()), results
 print("both baselines reached a validation plateau with test accuracy >= 93 %")
+
+# %% [markdown]
+# **What 1,000 test images can tell apart.** One accuracy measured on the quick profile's 1,000
+# test images carries the sampling noise printed above, more than a point, and one image is 0.1 pp.
+# So every accuracy change below is a *paired* comparison on the same test images
+# (`course_lib.stats`): only the images that one model gets right and the other wrong count, which
+# narrows the interval, and McNemar's exact test says whether a drop is more than noise. A check
+# "within X pp of the baseline" asks for both: a point estimate of the drop of at most X, and no
+# significant drop at the 5 % level.
 
 # %% [markdown]
 # ## 3. Pruning (P)
@@ -170,17 +188,19 @@ RETRAIN = {"LeNet-300-100": dict(epochs=4, lr=0.02), "LeNet-5": dict(epochs=3, l
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-pruned, masks, kept = {}, {}, []
+pruned, masks, kept, paired = {}, {}, [], {}
 for name in NETS:
     data.reseed(loaders)
     pruned[name] = copy.deepcopy(models[name])
     masks[name], _ = magnitude.iterative_prune_(pruned[name], SCHEDULES[name], loaders["train"], loaders["val"],
-                                                **RETRAIN[name])
+                                                weight_decay=WEIGHT_DECAY, **RETRAIN[name])
     dens = magnitude.density(masks[name])
     kept += [{"network": name, "layer": LAYER_NAMES[name].get(k, k), "kept % (ours)": 100 * v,
               "kept % (paper)": PAPER_KEPT[name][LAYER_NAMES[name].get(k, k)]} for k, v in dens.items()]
     results[name]["P: kept %"] = 100 * dens["total"]
     results[name]["P: test acc"] = train.evaluate(pruned[name], loaders["test"])["accuracy"]
+    paired[name, "P"] = stats.paired_comparison(base_hits[name], stats.correct(pruned[name], loaders["test"]))
+    print(stats.describe(paired[name, "P"], "baseline", f"{name} P"))
 display(pd.DataFrame(kept).set_index(["network", "layer"]).round(1))
 pd.DataFrame(results).T[["test acc", "P: kept %", "P: test acc"]].round(3)
 
@@ -188,8 +208,9 @@ pd.DataFrame(results).T[["test acc", "P: kept %", "P: test acc"]].round(3)
 for name in NETS:
     layers = magnitude.prunable_layers(pruned[name])
     assert all(not m.weight[~masks[name][k]].any() for k, m in layers.items()), "a pruned weight revived"
-    assert results[name]["P: kept %"] < 10 and results[name]["P: test acc"] >= results[name]["test acc"] - 0.01
-print("pruned weights stayed zero; both nets keep < 10 % of their weights within 1 pp of the baseline")
+    assert results[name]["P: kept %"] < 10 and stats.within(paired[name, "P"], 0.01), stats.describe(paired[name, "P"])
+print("pruned weights stayed zero; both nets keep < 10 % of their weights, within 1 pp of the baseline "
+      "and not significantly worse")
 
 # %% [markdown]
 # The weights of the two fc1 layers before and after pruning + retraining. Pruning cuts out the
@@ -296,7 +317,7 @@ print("centroid fine-tuning does not make any of them worse by more than 2 pp")
 # `quantize_weight` drops such empty clusters from the codebook (they would only cost bytes).
 #
 # On this layer the three starts end up close: the surviving weights form two compact peaks, every
-# method puts centroids on both, and the network loses about 1.5 pp at 2 bits whichever start it
+# method puts centroids on both, and the network loses a point or so at 2 bits whichever start it
 # used; the differences between the rows are a handful of test images (1 image = 0.1 pp), below
 # what 1,000 test images resolve. The paper's case for linear initialisation is AlexNet, whose
 # layers have long tails of few, large, important weights that random and density-based starts
@@ -316,6 +337,8 @@ for name in NETS:
     train.fit(tuned, loaders["train"], loaders["val"], epochs=3, lr=0.001, desc=name)
     shared[name], compressed[name] = tuned.shared(), tuned.to_model()
     results[name]["P+Q: test acc"] = train.evaluate(compressed[name], loaders["test"])["accuracy"]
+    paired[name, "P+Q"] = stats.paired_comparison(base_hits[name], stats.correct(compressed[name], loaders["test"]))
+    print(stats.describe(paired[name, "P+Q"], "baseline", f"{name} P+Q"))
 pd.DataFrame(results).T[["test acc", "P: test acc", "P+Q: test acc, before fine-tuning", "P+Q: test acc"]]
 
 # %%
@@ -323,9 +346,9 @@ for name in NETS:
     layers = magnitude.prunable_layers(compressed[name])
     assert all(m.weight.unique().numel() <= 2 ** shared[name][k].bits for k, m in layers.items())
     assert all(not m.weight[~masks[name][k]].any() for k, m in layers.items())
-    assert results[name]["P+Q: test acc"] >= results[name]["test acc"] - 0.01, results[name]
+    assert stats.within(paired[name, "P+Q"], 0.01), stats.describe(paired[name, "P+Q"])
 print("every layer uses at most 2^bits distinct values, pruned weights are still 0;")
-print("P+Q within 1 pp of the baseline")
+print("P+Q within 1 pp of the baseline and not significantly worse")
 
 # %% [markdown]
 # ## 5. Sparse storage and Huffman coding (H)
@@ -422,16 +445,21 @@ for name in NETS:
     s = sizes[name]
     assert s["outputs equal"] and s["test acc, decoded"] == results[name]["P+Q: test acc"], s
     assert s["rate"] >= TARGET[name], s
-    assert s["drop pp"] <= 0.6 + 1e-9, s  # the target is 0.3 pp; see the note below
+    # the paper's 0.3 pp is finer than 1,000 test images resolve; see the note below
+    assert stats.within(paired[name, "P+Q"], 0.01), stats.describe(paired[name, "P+Q"])
 print("the decoded files compute exactly what the compressed models compute;")
-print("LeNet-300-100 is >= 40x and LeNet-5 >= 39x smaller than fp32, by bytes on disk")
+print("LeNet-300-100 is >= 40x and LeNet-5 >= 39x smaller than fp32, by bytes on disk;")
+print("both within 1 pp of their baselines and not significantly worse")
 
 # %% [markdown]
-# The target is "within 0.3 pp of the baseline". On 1,000 test images one image is 0.1 pp, so that
-# is **three images**, while the standard error of an accuracy near 96 % on 1,000 images is about
-# 0.6 pp: at this resolution, "no loss" and "a loss of 0.3 pp" cannot be told apart. The table above
-# shows the drop we measured and whether it meets 0.3 pp; the check cell accepts up to 0.6 pp,
-# because another CPU's floating-point rounding can move a few test images either way.
+# The paper's target is "no loss of accuracy"; we write it as "within 0.3 pp of the baseline", and
+# the table shows whether this run met it. On 1,000 test images 0.3 pp is **three images**, finer
+# than the split resolves: even the paired interval of section 3 is wider than a point, and another
+# CPU's floating-point rounding (or another seed) moves the baseline and the compressed network by a
+# few images each. A check at 0.3 pp would pass or fail by chance. So the check asks what 1,000
+# images can show: a point estimate of the drop of at most 1 pp and no significant drop (McNemar,
+# 5 %). The decoded file computes exactly what the compressed model computes (checked above), so
+# its comparison is that of P+Q. `COURSE_PROFILE=full` tests on 10,000 images, ten times finer.
 #
 # A damaged file is refused, never silently decoded into a wrong model:
 
@@ -492,17 +520,21 @@ pd.DataFrame(rows).round(2)
 # %% [markdown]
 # **The gap, honestly.**
 #
-# * **Rates**: ours are slightly above the paper's (42× and 46× against 40× and 39×) because we
-#   keep fewer weights (7.3 % and 5.9 % against 8 %). The quick profile trains on 3,500 images, so
-#   our baselines are weaker (4.8 % and 2.6 % error against 1.64 % and 0.80 %) and it takes fewer
-#   weights to stay as good as they are. The schedules were chosen to pass the targets in the
+# * **Rates**: ours are above the paper's because we keep fewer weights (the "kept %" column). The
+#   quick profile trains on 3,500 images, so our baselines are weaker (the "error before" column)
+#   and it takes fewer weights to stay as good as they are. Our file also pays for what the paper's
+#   kilobytes may leave out (below). The schedules were chosen to pass the targets in the
 #   notebook's time budget, not tuned further. One caveat on method: the centroid fine-tuning
 #   setting (3 epochs at lr 0.001) was picked among settings that validation accuracy could not
 #   tell apart, and test accuracy weighed in that choice; across those settings LeNet-5's drop
 #   ranged from 0.1 to 0.6 pp. Read its 0.3 pp as "no measurable loss at this resolution", not as
 #   a precise figure.
+# * **Weight decay** came later, from the paper's own recipe (section 2), when the notebook was
+#   run on other floating-point paths: without it LeNet-300-100's pruned copy landed 1–2 pp below
+#   its baseline on some of them, significantly so. With it, the same schedule prunes a little
+#   further (weight decay concentrates the weights near zero, so $q\,\sigma$ cuts more of them).
 # * **Everything is counted**: our rate is fp32 bytes over the size of a file that decodes on its
-#   own, so it includes the fp32 biases (1.6 KB and 2.3 KB, 6 % of our files), the fp32 codebooks
+#   own, so it includes the fp32 biases (the "of which fp32 biases" column), the fp32 codebooks
 #   (LeNet-5's two 8-bit conv codebooks alone are 2 KB), the Huffman tables, the filler zeros, the
 #   headers and a checksum. The paper's 27 KB and 44 KB do not say what they include.
 # * **Filler zeros** cost more than in the paper's AlexNet: LeNet-300-100's fc1 reads 784 pixels,
@@ -510,7 +542,7 @@ pd.DataFrame(rows).round(2)
 #   weights (the cell below counts them), and every row of fc1 has long gaps there. With 5-bit
 #   relative indices (at most 31 zeros per gap) about one stored entry in five is a filler. The LeNet-5 conv1 row shows the opposite effect of fixed
 #   costs: 500 weights cannot pay for a 255-entry codebook and two 256-symbol Huffman tables.
-# * **Errors**: our errors are 3–4× the paper's because of the 3,500 training images, not because
+# * **Errors**: our errors are several times the paper's because of the 3,500 training images, not because
 #   of the compression: the drop from the baseline (last two columns) is what compression costs,
 #   and on 1,000 test images it is measured in steps of 0.1 pp, with a standard error of about
 #   0.6 pp. `COURSE_PROFILE=full` runs the same notebook on all of MNIST (55,000 training and
