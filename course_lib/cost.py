@@ -9,7 +9,7 @@ Fire layers must be odd: they are padded by (d_k - 1)/2 so the map keeps its sid
 import math
 from fractions import Fraction
 
-from ._validate import positive_int
+from .validate import positive_int
 
 
 def _positive(**values):

@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from ._validate import positive_int
+from .validate import check_model, check_shape, eval_mode, positive_int
 from .files import atomic_write
 
 POOLS = (nn.MaxPool2d, nn.AvgPool2d)
@@ -25,26 +25,13 @@ class CheckpointError(ValueError):
     """A checkpoint file exists but cannot be read as a state_dict."""
 
 
-def _check_model(model):
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-
-
-def _check_shape(input_shape):
-    if (not isinstance(input_shape, (tuple, list)) or len(input_shape) == 0
-            or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in input_shape)):
-        raise ValueError(f"input_shape must be a tuple of positive ints for one sample, e.g. (1, 28, 28), "
-                         f"got {input_shape!r}")
-    return tuple(input_shape)
-
-
 def count_params(model):
     """Number of parameters (trainable or not) of ``model``."""
-    _check_model(model)
+    check_model(model)
     return sum(p.numel() for p in model.parameters())
 
 
-def _macs(module, inp, out):
+def module_macs(module, inp, out):
     """Multiply-accumulates of one Conv2d / Linear call, per image (batch of 1)."""
     if isinstance(module, nn.Conv2d):
         kh, kw = module.kernel_size
@@ -96,27 +83,24 @@ def layer_table(model, input_shape):
     Columns: layer (qualified name), type, output (shape without batch), params, MACs,
     FLOPs (= 2 MACs), connections. Rows in forward order; the model runs once in eval mode.
     """
-    _check_model(model)
-    shape = _check_shape(input_shape)
+    check_model(model)
+    shape = check_shape(input_shape)
     macs, seen, hooks = {}, {}, []
     rows = dict(_rows(model))
 
     def record(mod, inp, out, name):  # a forward hook must return None, or it replaces the output
         if isinstance(mod, (nn.Conv2d, nn.Linear)):
-            macs[name] = macs.get(name, 0) + _macs(mod, inp, out)
+            macs[name] = macs.get(name, 0) + module_macs(mod, inp, out)
         if name in rows and name not in seen:
             seen[name] = (tuple(out.shape[1:]), _connections(mod, inp, out))
 
     for name, m in model.named_modules():
         if name in rows or isinstance(m, (nn.Conv2d, nn.Linear)):
             hooks.append(m.register_forward_hook(lambda mod, i, o, name=name: record(mod, i, o, name)))
-    was_training = model.training
     try:
-        model.eval()
-        with torch.no_grad():
+        with eval_mode(model), torch.no_grad():
             model(_zeros_like_input(model, shape))
     finally:
-        model.train(was_training)
         for h in hooks:
             h.remove()
     records = []
@@ -131,16 +115,11 @@ def layer_table(model, input_shape):
 
 def flop_counter(model, input_shape):
     """FLOPs of one forward pass of one input, by ``FlopCounterMode``: ``(total, {module: flops})``."""
-    _check_model(model)
-    shape = _check_shape(input_shape)
-    was_training = model.training
-    model.eval()
+    check_model(model)
+    shape = check_shape(input_shape)
     counter = FlopCounterMode(display=False)
-    try:
-        with torch.no_grad(), counter:
-            model(_zeros_like_input(model, shape))
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.no_grad(), counter:
+        model(_zeros_like_input(model, shape))
     root = type(model).__name__  # the counter names modules "<root class>.<qualified name>"
     per_module = {name.removeprefix(root + "."): sum(ops.values())
                   for name, ops in counter.get_flop_counts().items() if name not in ("Global", root)}
@@ -149,7 +128,7 @@ def flop_counter(model, input_shape):
 
 def state_dict_bytes(model):
     """Bytes of ``model.state_dict()`` serialized with ``torch.save`` (the size of its file)."""
-    _check_model(model)
+    check_model(model)
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
     return buffer.getbuffer().nbytes
@@ -169,8 +148,8 @@ def latency(model, input_shape, batch_size=1, repeats=50, warmup=10, threads=Non
     ``threads`` sets torch's intra-op threads for the measurement (default: torch's current).
     Returns ``{"median_ms", "q1_ms", "q3_ms", "threads", "batch_size"}``.
     """
-    _check_model(model)
-    shape = _check_shape(input_shape)
+    check_model(model)
+    shape = check_shape(input_shape)
     if any(p.device.type != "cpu" for p in model.parameters()):
         raise ValueError("model: latency measures the CPU; move a copy there first "
                          "(copy.deepcopy(model).cpu())")
@@ -182,12 +161,10 @@ def latency(model, input_shape, batch_size=1, repeats=50, warmup=10, threads=Non
     if threads is not None:
         positive_int(threads, "threads")
         torch.set_num_threads(threads)
-    was_training = model.training
-    model.eval()
     x = torch.randn(batch_size, *shape)
     times = []
     try:
-        with torch.inference_mode():
+        with eval_mode(model), torch.inference_mode():
             for i in range(warmup + repeats):
                 start = time.perf_counter()
                 model(x)
@@ -196,7 +173,6 @@ def latency(model, input_shape, batch_size=1, repeats=50, warmup=10, threads=Non
         used = torch.get_num_threads()
     finally:
         torch.set_num_threads(old_threads)
-        model.train(was_training)
     q1, median, q3 = torch.tensor(times).quantile(torch.tensor([0.25, 0.5, 0.75])).tolist()
     return {"median_ms": median, "q1_ms": q1, "q3_ms": q3, "threads": used, "batch_size": batch_size}
 

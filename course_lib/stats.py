@@ -16,6 +16,7 @@ import torch
 from scipy.stats import binomtest, norm
 
 from . import train
+from .validate import fraction
 
 
 def correct(model, loader, device=None):
@@ -65,8 +66,7 @@ def within(comparison, max_drop):
     at the 5 % level (McNemar's exact test)."""
     if not isinstance(comparison, dict) or not {"diff", "p_value"} <= comparison.keys():
         raise TypeError("comparison must be the dict returned by paired_comparison")
-    if not isinstance(max_drop, (int, float)) or isinstance(max_drop, bool) or not 0 <= max_drop < 1:
-        raise ValueError(f"max_drop must be a fraction in [0, 1), got {max_drop!r}")
+    fraction(max_drop, "max_drop")
     significantly_worse = comparison["diff"] < 0 and comparison["p_value"] < 0.05
     return -comparison["diff"] <= max_drop and not significantly_worse
 

@@ -3,32 +3,25 @@ Trained baselines are shared between notebooks through :mod:`course_lib.cache`."
 import copy
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from . import config
-from ._validate import positive_int
+from .validate import check_model, eval_mode, positive_int
 
 
 def evaluate(model, loader, device=None):
     """Mean cross-entropy ``loss``, ``accuracy`` (fraction in [0, 1]) and ``correct`` (per-image
     bool tensor (N,) on the CPU, in loader order) of ``model`` on ``loader``, in eval mode; the
     model's training flag is restored afterwards, also when the forward pass raises."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_model(model)
     device = device or config.device()
-    was_training = model.training
-    model.eval()
     loss, hits = 0.0, []
-    try:
-        with torch.no_grad():
-            for x, y in loader:
-                x, y = x.to(device), y.to(device)
-                logits = model(x)
-                loss += F.cross_entropy(logits, y, reduction="sum").item()
-                hits.append((logits.argmax(1) == y).cpu())
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            loss += F.cross_entropy(logits, y, reduction="sum").item()
+            hits.append((logits.argmax(1) == y).cpu())
     if not hits:
         raise ValueError("loader must yield at least one batch")
     correct = torch.cat(hits)

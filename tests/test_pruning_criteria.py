@@ -89,7 +89,7 @@ def test_plan_table_counts():
 
 
 @pytest.mark.parametrize("scores, ratios, error, words", [
-    ({"a": torch.ones(3)}, 1.0, ValueError, "'a' must be a number in \\[0, 1\\)"),
+    ({"a": torch.ones(3)}, 1.0, ValueError, "'a' must be a fraction in \\[0, 1\\)"),
     ({"a": torch.ones(3)}, -0.1, ValueError, "ratios"),
     ({"a": torch.ones(3)}, {"z": 0.5}, ValueError, "ratios name layers without scores"),
     ({"a": torch.ones(3)}, True, ValueError, "ratios"),

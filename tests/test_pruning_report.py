@@ -63,7 +63,7 @@ def test_tables_refuse_bad_arguments(call, error, words):
 
 
 def test_coupling_figure_shades_rows_and_columns():
-    fig = plot_coupling(net(), "0", [1, 5], SHAPE)
+    fig = plot_coupling(net(), {"0": [0, 2, 3, 4, 6, 7]}, SHAPE)
     conv, norm, consumer = fig.axes
     assert len(conv.patches) == len(norm.patches) == len(consumer.patches) == 2
     assert "[1, 5]" in fig._suptitle.get_text()
@@ -71,13 +71,14 @@ def test_coupling_figure_shades_rows_and_columns():
 
 
 def test_coupling_figure_follows_flatten_blocks():
-    fig = plot_coupling(net(), "4", [3], SHAPE)  # conv 8->4 then flatten: blocks of 4 x 4 = 16 columns
+    fig = plot_coupling(net(), {"4": [0, 1, 2]}, SHAPE)  # conv 8->4 then flatten: blocks of 4 x 4 = 16 columns
     span = fig.axes[-1].patches[0].get_x(), fig.axes[-1].patches[0].get_width()
     assert span == pytest.approx((3 * 16 - 0.5, 16))
     matplotlib.pyplot.close(fig)
 
 
-@pytest.mark.parametrize("layer, removed, words", [("7", [0], "layer"), ("0", [], "removed"), ("0", [8], "0..7")])
-def test_coupling_figure_refuses_bad_arguments(layer, removed, words):
+@pytest.mark.parametrize("plan, words", [({"7": [0]}, "not a prunable layer"), ({"0": list(range(8))}, "at least one"),
+                                         ({"0": [8]}, "0..7"), ({}, "exactly one layer"), ([0], "exactly one layer")])
+def test_coupling_figure_refuses_bad_arguments(plan, words):
     with pytest.raises(ValueError, match=words):
-        plot_coupling(net(), layer, removed, SHAPE)
+        plot_coupling(net(), plan, SHAPE)

@@ -248,3 +248,13 @@ def test_refuses_non_dict_plan_and_bad_arguments():
         prune("vgg", {}, (3,))
     with pytest.raises(ValueError, match="input_shape"):
         prune(model, {}, (0,))
+    with pytest.raises(TypeError, match="groups must be None or the dict returned by dependencies"):
+        prune(model, {}, (3,), groups={"0": ("0",)})
+
+
+def test_given_groups_prune_as_tracing_does():
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 36, 2))
+    plan = {"0": [1, 3]}
+    groups = dependencies(model, (1, 8, 8))
+    a, b = prune(model, plan, (1, 8, 8)), prune(model, plan, (1, 8, 8), groups=groups)
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))

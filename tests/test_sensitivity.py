@@ -9,8 +9,8 @@ import torch
 import torch.nn as nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from course_lib.pruning import (choose_ratios, greedy_ratios, l1_norm, l2_norm, layer_sensitivity, plan_smallest,
-                                plot_sensitivity, prune, recalibrate_bn)
+from course_lib.pruning import (choose_ratios, greedy_ratios, l1_norm, l2_norm, layer_sensitivity, plan_largest,
+                                plan_smallest, plot_sensitivity, prune, recalibrate_bn)
 
 matplotlib.use("Agg")
 
@@ -51,6 +51,19 @@ def test_sensitivity_prunes_each_layer_alone_by_l1(setup):
         want = accuracy_removing_smallest_l1(model, loader, int(row.layer), n - row.kept)
         assert row.accuracy == pytest.approx(want, abs=1e-9) and row.drop == pytest.approx(1 - want)
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_sensitivity_takes_a_selection(setup):
+    """selection=plan_largest removes the largest-L1 filters: the same as ranking negated norms."""
+    model, loader = setup
+    largest = layer_sensitivity(model, loader, (1, 8, 8), ratios=(0.25, 0.5), selection=plan_largest)
+    negated = layer_sensitivity(model, loader, (1, 8, 8), ratios=(0.25, 0.5),
+                                criterion=lambda m, layers: {k: -v for k, v in l1_norm(m, layers).items()})
+    smallest = layer_sensitivity(model, loader, (1, 8, 8), ratios=(0.25, 0.5))
+    assert largest["accuracy"].tolist() == negated["accuracy"].tolist()
+    assert largest["accuracy"].tolist() != smallest["accuracy"].tolist()
+    with pytest.raises(TypeError, match="selection must be a callable"):
+        layer_sensitivity(model, loader, (1, 8, 8), selection="largest")
 
 
 def test_sensitivity_takes_other_criteria_and_layers(setup):

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from course_lib import config, measure, train
+from course_lib import config, train
 from course_lib.models.lenet import LeNet5
 
 

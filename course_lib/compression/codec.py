@@ -27,25 +27,11 @@ import torch.nn as nn
 
 from ..files import atomic_write
 from . import huffman, sparse
-from .magnitude import prunable_layers
+from .magnitude import bits_per_layer
 from .quantize import SharedWeights
 
 MAGIC, VERSION = b"DCMP", 1
 DTYPES = {0: torch.float32, 1: torch.int64}
-DEFAULT_INDEX_BITS = {nn.Conv2d: 8, nn.Linear: 5}
-
-
-def index_bits_of(model, index_bits=None):
-    """``{layer name: bits of a relative index}``: None gives 8 for conv and 5 for fully
-    connected layers (the paper's choice), an int applies to every layer, or a dict per layer."""
-    layers = prunable_layers(model)
-    if index_bits is None:
-        return {name: DEFAULT_INDEX_BITS[type(m)] for name, m in layers.items()}
-    if isinstance(index_bits, int) and not isinstance(index_bits, bool) and 1 <= index_bits <= 16:
-        return {name: index_bits for name in layers}
-    if isinstance(index_bits, dict) and set(index_bits) == set(layers):
-        return dict(index_bits)
-    raise ValueError(f"index_bits must be None, an int in [1, 16] or a dict over {list(layers)}, got {index_bits!r}")
 
 
 def layer_streams(shared, index_bits):
@@ -96,7 +82,7 @@ def encode_model(model, shared, index_bits=None):
     """The compressed file's bytes for ``model`` whose conv / linear weights are ``shared``
     (``{layer name: SharedWeights}``, e.g. from :func:`quantize.quantize_model`). Every other
     entry of the state_dict (biases, buffers) is stored raw."""
-    bits = index_bits_of(model, index_bits)
+    bits = bits_per_layer(model, index_bits, "index_bits")
     if not isinstance(shared, dict) or set(shared) != set(bits):
         raise ValueError(f"shared must hold SharedWeights for exactly the layers {list(bits)}")
     coded = {f"{name}.weight" for name in shared}
@@ -255,7 +241,7 @@ def size_report(model, shared, index_bits=None):
     """
     import pandas as pd
 
-    bits = index_bits_of(model, index_bits)
+    bits = bits_per_layer(model, index_bits, "index_bits")
     rows = []
     for name, s in shared.items():
         w_sym, d_sym = layer_streams(s, bits[name])

@@ -24,6 +24,25 @@ def prunable_layers(model):
     return {name: m for name, m in model.named_modules() if isinstance(m, PRUNABLE)}
 
 
+def bits_per_layer(model, bits=None, argument="bits"):
+    """``{layer name: bits}`` for every conv / linear layer of ``model``: ``bits`` may be None
+    (8 for conv, 5 for fully connected layers, the paper's choice for both the weights and the
+    relative indices), one int in [1, 16] for every layer, or a dict naming every layer.
+    ``argument`` names the argument in the error message."""
+    layers = prunable_layers(model)
+    if bits is None:
+        return {name: 8 if isinstance(m, nn.Conv2d) else 5 for name, m in layers.items()}
+    if isinstance(bits, dict) and set(bits) == set(layers):
+        values = dict(bits)
+    else:
+        values = {name: bits for name in layers}
+    for name, b in values.items():
+        if not isinstance(b, int) or isinstance(b, bool) or not 1 <= b <= 16:
+            raise ValueError(f"{argument} must be None, an int in [1, 16] or a dict of them over the layers "
+                             f"{list(layers)}, got {bits!r}")
+    return values
+
+
 def _quality_of(quality, name):
     q = quality.get(name) if isinstance(quality, dict) else quality
     if isinstance(q, bool) or not isinstance(q, (int, float)) or q < 0:

@@ -14,11 +14,10 @@ import torch
 import torch.nn as nn
 from torch.func import functional_call
 
-from .._validate import positive_int
-from .magnitude import prunable_layers
+from ..validate import positive_int
+from .magnitude import bits_per_layer, prunable_layers
 
 INITS = ("linear", "random", "density")
-DEFAULT_BITS = {nn.Conv2d: 8, nn.Linear: 5}
 
 
 @dataclass
@@ -105,24 +104,12 @@ def quantize_weight(weight, bits, init="linear", seed=0):
     return SharedWeights(torch.cat([torch.zeros(1), centroids[used]]), indices, bits)
 
 
-def layer_bits(model, bits=None):
-    """``{layer name: bits}``: ``bits`` may be None (8 for conv, 5 for fully connected, the
-    paper's choice), one int for every layer, or a dict per layer name."""
-    layers = prunable_layers(model)
-    if bits is None:
-        return {name: DEFAULT_BITS[type(m)] for name, m in layers.items()}
-    if isinstance(bits, int) and not isinstance(bits, bool):
-        return {name: bits for name in layers}
-    if isinstance(bits, dict) and set(bits) == set(layers):
-        return dict(bits)
-    raise ValueError(f"bits must be None, an int or a dict over the layers {list(layers)}, got {bits!r}")
-
-
 def quantize_model(model, bits=None, init="linear", seed=0):
-    """``{layer name: SharedWeights}`` for every conv / linear weight of ``model`` (see :func:`layer_bits`)."""
+    """``{layer name: SharedWeights}`` for every conv / linear weight of ``model``; ``bits`` as in
+    :func:`course_lib.compression.magnitude.bits_per_layer` (default 8 for conv, 5 for fc)."""
     layers = prunable_layers(model)
     return {name: quantize_weight(layers[name].weight, b, init, seed)
-            for name, b in layer_bits(model, bits).items()}
+            for name, b in bits_per_layer(model, bits).items()}
 
 
 class SharedWeightModel(nn.Module):

@@ -1,7 +1,7 @@
 """Argument and input-shape checks shared by the model builders."""
 import torch
 
-from .._validate import positive_int  # noqa: F401  (re-exported for the model builders)
+from ..validate import positive_int  # noqa: F401  (re-exported for the model builders)
 
 
 def check_input(x, model, channels, size=None, min_size=None):

@@ -8,9 +8,9 @@ statistics on training images (no gradient, no weight changes) repairs much of t
 import itertools
 
 import torch
-import torch.nn as nn
 
 from .. import config
+from ..validate import check_model, eval_mode
 from .surgery import NORMS
 
 
@@ -21,8 +21,7 @@ def recalibrate_bn(model, loader, device=None):
     become the average over all of them. Weights, biases and the other layers are unchanged, and
     so is ``model``'s train/eval mode. Returns ``model``.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_model(model)
     norms = [m for m in model.modules() if isinstance(m, NORMS) and m.track_running_stats]
     if not norms:
         raise ValueError("model has no BatchNorm with running statistics to recalibrate")
@@ -31,16 +30,17 @@ def recalibrate_bn(model, loader, device=None):
     if first is None:  # checked before the statistics are reset, so a failed call changes nothing
         raise ValueError("loader must yield at least one batch")
     device = device or config.device()
-    was_training, momenta = model.training, [m.momentum for m in norms]
-    model.eval()  # dropout and the rest stay in inference mode; only the BatchNorms collect statistics
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # None: a cumulative average over all batches, not an exponential one
-        m.train()
-    with torch.no_grad():
-        for x, _ in itertools.chain([first], batches):
-            model(x.to(device))
-    for m, momentum in zip(norms, momenta):
-        m.momentum = momentum
-    model.train(was_training)
+    momenta = [m.momentum for m in norms]
+    # dropout and the rest stay in inference mode; only the BatchNorms collect statistics
+    with eval_mode(model), torch.no_grad():
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # None: a cumulative average over all batches, not an exponential one
+            m.train()
+        try:
+            for x, _ in itertools.chain([first], batches):
+                model(x.to(device))
+        finally:
+            for m, momentum in zip(norms, momenta):
+                m.momentum = momentum
     return model

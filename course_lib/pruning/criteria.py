@@ -15,12 +15,13 @@ import torch
 import torch.nn as nn
 
 from .. import config
-from ..measure import _check_model
+from ..validate import check_model
+from .activations import record
 
 
 def _layers(model, layers):
     """``{name: module}`` for ``layers``; TypeError/ValueError when a name is not a Conv2d/Linear."""
-    _check_model(model)
+    check_model(model)
     if isinstance(layers, str) or not all(isinstance(n, str) for n in layers):
         raise TypeError(f"layers must be a list of layer names, got {layers!r}")
     modules = dict(model.named_modules())
@@ -56,3 +57,13 @@ def random_scores(model, layers, seed=0):
     """Uniform random scores: the baseline every criterion must beat. Same ``seed`` (and ``COURSE_SEED``), same scores."""
     gen = config.generator(seed)  # validates seed; shifted by COURSE_SEED
     return {name: torch.rand(m.weight.shape[0], generator=gen) for name, m in _layers(model, layers).items()}
+
+
+def nonzero_fraction(model, layers, loader, batches=None, device=None):
+    """1 - APoZ (Hu et al. 2016): per unit, the fraction of its post-activation outputs (after
+    its BatchNorm and ReLU, :func:`~course_lib.pruning.activations.record`'s ``"activation"``
+    tap) that are non-zero, over the images of ``loader`` (the first ``batches`` batches). A unit
+    that a ReLU silences almost always scores near 0 and goes first."""
+    _layers(model, layers)
+    return record(model, loader, layers, lambda a, g: (a != 0).flatten(2).float().mean(2).sum(0),
+                  tap="activation", batches=batches, device=device, desc="APoZ")

@@ -11,19 +11,24 @@ def _strength(weight):
     return weight.detach().abs().flatten(2).sum(2) if weight.dim() > 2 else weight.detach().abs()
 
 
-def plot_coupling(model, layer, removed, input_shape):
-    """Panels for the group of ``layer``: its filters' |W| (rows = filters), its BatchNorm's
-    |gamma| and |beta| (each column scaled to its maximum) and the consumer's |W| (columns =
-    input channels), with what removing the filters ``removed`` deletes shaded red.
-    Returns the figure."""
+def plot_coupling(model, plan, input_shape):
+    """Panels for the group of the one layer of ``plan`` (``{layer: indices to KEEP}``, as for
+    the surgery): its filters' |W| (rows = filters), its BatchNorm's |gamma| and |beta| (each
+    column scaled to its maximum) and the consumer's |W| (columns = input channels), with what
+    removing the other filters deletes shaded red. Returns the figure."""
+    if not isinstance(plan, dict) or len(plan) != 1:
+        raise ValueError(f"plan must be a dict {{layer: indices to keep}} for exactly one layer, got {plan!r}")
+    (layer, keep), = plan.items()
     group = dependencies(model, input_shape).get(layer)
     if group is None:
-        raise ValueError(f"layer must be a prunable layer of the model, got {layer!r}")
+        raise ValueError(f"plan: {layer!r} is not a prunable layer of the model")
     modules = dict(model.named_modules())
-    n = modules[layer].weight.shape[0]
-    removed = sorted(set(int(k) for k in removed))
-    if not removed or removed[0] < 0 or removed[-1] >= n:
-        raise ValueError(f"removed must be non-empty indices in 0..{n - 1}, got {removed!r}")
+    n = group.units
+    keep = {int(k) for k in torch.as_tensor(keep).flatten().tolist()}
+    removed = sorted(set(range(n)) - keep)
+    if not keep <= set(range(n)) or not removed:
+        raise ValueError(f"plan: the kept indices of {layer!r} must lie in 0..{n - 1} and leave at least one "
+                         f"filter to remove, got {sorted(keep)}")
     panels = [(f"{layer}: |W| per (filter, input channel)", _strength(modules[layer].weight), "rows", 1)]
     for name in group.norms:
         norm = modules[name]

@@ -8,7 +8,7 @@ import pandas as pd
 import torch
 
 from .. import config
-from .._validate import positive_int
+from ..validate import fraction, positive_int
 
 
 def _ratios(scores, ratios):
@@ -24,8 +24,7 @@ def _ratios(scores, ratios):
     else:
         ratios = {name: ratios for name in scores}
     for name, r in ratios.items():
-        if not isinstance(r, (int, float)) or isinstance(r, bool) or not 0 <= r < 1:
-            raise ValueError(f"ratios: the prune ratio of {name!r} must be a number in [0, 1), got {r!r}")
+        fraction(r, f"ratios: the prune ratio of {name!r}")
     return ratios
 
 
@@ -70,3 +69,72 @@ def plan_table(plan, scores):
         rows.append({"layer": name, "units": len(s), "kept": kept, "removed": len(s) - kept,
                      "removed %": round(100 * (len(s) - kept) / len(s), 1)})
     return pd.DataFrame(rows)
+
+
+NORMALISATIONS = (None, "l2", "mean")
+
+
+def _normalised(s, normalise):
+    """Scores of one layer rescaled so that layers compare: ``"l2"`` divides by the layer's
+    Euclidean norm (Molchanov et al. 2017), ``"mean"`` by its mean, None leaves them."""
+    if normalise is None:
+        return s
+    scale = s.norm() if normalise == "l2" else s.mean()
+    return s / scale if scale > 0 else torch.zeros_like(s)
+
+
+def _unit_costs(cost, scores):
+    """``{name: (units,) positive float tensor}`` from None (all 1), one number per layer or one per unit."""
+    costs = {}
+    for name, s in scores.items():
+        c = 1.0 if cost is None else cost.get(name, 1.0) if isinstance(cost, dict) else None
+        c = torch.as_tensor(c, dtype=torch.float64) if c is not None else None
+        if c is None or c.numel() not in (1, len(s)) or not (c > 0).all():
+            raise ValueError(f"cost must be None or a dict {{layer: positive number or one per unit}}, got "
+                             f"{cost if not isinstance(cost, dict) else cost.get(name)!r} for layer {name!r}")
+        costs[name] = c.expand(len(s))
+    return costs
+
+
+def plan_global(scores, amount, normalise="l2", min_keep=1, cost=None, round_to=1):
+    """Rank the units of all layers together and remove the ``amount`` lowest: a plan.
+
+    ``amount``: how many units to remove in all, an int, or a fraction in (0, 1) of all units
+    in ``scores``. ``normalise`` (one of :data:`NORMALISATIONS`) rescales each layer's scores
+    first, since raw scores of different layers need not be on one scale. ``cost``
+    (``{layer: number or (units,) tensor}``, e.g. the FLOPs one unit costs) makes the ranking
+    cost-aware: units go in order of normalised score / cost, so at equal scores the expensive
+    unit goes first. Every layer keeps at least ``min_keep`` units (fewer units than asked are
+    removed if that binds), and ``round_to`` then rounds each layer's kept count to a multiple,
+    as :func:`n_keep` does (so the total removed can differ from ``amount``).
+    """
+    _ratios(scores, 0.0)  # checks scores
+    total = sum(len(s) for s in scores.values())
+    if isinstance(amount, float):
+        amount = round(fraction(amount, "amount", zero=False) * total)
+    elif not isinstance(amount, int) or isinstance(amount, bool) or not 0 <= amount < total:
+        raise ValueError(f"amount must be an int in [0, {total}) or a fraction in (0, 1), got {amount!r}")
+    if normalise not in NORMALISATIONS:
+        raise ValueError(f"normalise must be one of {NORMALISATIONS}, got {normalise!r}")
+    positive_int(min_keep, "min_keep")
+    positive_int(round_to, "round_to")
+    costs = _unit_costs(cost, scores)
+    keys = {name: _normalised(s.double(), normalise) / costs[name] for name, s in scores.items()}
+    units = sorted((k.item(), position, name, i) for position, (name, key) in enumerate(keys.items())
+                   for i, k in enumerate(key))  # ties go to the earlier layer, then the lower index
+    order = {name: [] for name in scores}  # each layer's units, lowest-ranked first
+    for _, _, name, i in units:
+        order[name].append(i)
+    left, removed = {name: len(s) for name, s in scores.items()}, 0
+    for _, _, name, _ in units:
+        if removed == amount:
+            break
+        if left[name] > min_keep:
+            left[name] -= 1
+            removed += 1
+    plan = {}
+    for name, ranked in order.items():
+        n = len(ranked)
+        kept = min(n, max(min(round_to, n), min_keep, round_to * round(left[name] / round_to)))
+        plan[name] = torch.tensor(sorted(ranked[n - kept:]), dtype=torch.int64)
+    return plan

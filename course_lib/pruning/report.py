@@ -4,7 +4,7 @@ import copy
 import pandas as pd
 
 from .. import measure
-from .._validate import positive_int
+from ..validate import check_model, positive_int
 
 
 def _cpu_models(models):
@@ -13,7 +13,7 @@ def _cpu_models(models):
         raise TypeError("models must be a non-empty dict {label: nn.Module}")
     cpu = {}
     for label, m in models.items():
-        measure._check_model(m)
+        check_model(m)
         on_cpu = all(t.device.type == "cpu" for t in list(m.parameters()) + list(m.buffers()))
         cpu[label] = m if on_cpu else copy.deepcopy(m).cpu()
     return cpu

@@ -8,7 +8,7 @@ import pandas as pd
 import torch.nn as nn
 
 from .. import train
-from .._validate import positive_int
+from ..validate import fraction, positive_int
 from .batchnorm import recalibrate_bn
 from .criteria import l1_norm
 from .plan import n_keep, plan_smallest
@@ -18,9 +18,10 @@ RATIOS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def _check_ratios(ratios):
-    if (isinstance(ratios, (str, bytes)) or not hasattr(ratios, "__len__") or len(ratios) == 0
-            or not all(isinstance(r, (int, float)) and not isinstance(r, bool) and 0 < r < 1 for r in ratios)):
+    if isinstance(ratios, (str, bytes)) or not hasattr(ratios, "__len__") or len(ratios) == 0:
         raise ValueError(f"ratios must be a non-empty sequence of fractions in (0, 1), got {ratios!r}")
+    for r in ratios:
+        fraction(r, "every ratio in ratios", zero=False)
     return sorted(ratios)
 
 
@@ -32,12 +33,14 @@ def _check_calibration(calibration_loader, calibration_batches):
 
 
 def layer_sensitivity(model, loader, input_shape, ratios=RATIOS, criterion=l1_norm, layers=None, device=None,
-                      calibration_loader=None, calibration_batches=4):
+                      calibration_loader=None, calibration_batches=4, selection=plan_smallest):
     """Accuracy of ``model`` on ``loader`` with one layer pruned at a time, no retraining.
 
     ``layers``: names of prunable layers (default: every prunable Conv2d, in forward order); each
-    is pruned alone at every ratio of ``ratios`` (fractions of its units removed, in (0, 1)),
-    keeping its highest ``criterion`` scores. ``model`` is not changed.
+    is pruned alone at every ratio of ``ratios`` (fractions of its units removed, in (0, 1)), by
+    ``selection(scores, ratio) -> plan`` on its ``criterion`` scores (default
+    :func:`plan_smallest`, which keeps the highest; :func:`plan_largest` and :func:`plan_random`
+    give the controls). ``model`` is not changed.
 
     ``calibration_loader`` (e.g. the training split): when given, every pruned copy first gets
     its BatchNorm statistics re-estimated (:func:`recalibrate_bn`) on the first
@@ -51,6 +54,8 @@ def layer_sensitivity(model, loader, input_shape, ratios=RATIOS, criterion=l1_no
     """
     ratios = _check_ratios(ratios)
     _check_calibration(calibration_loader, calibration_batches)
+    if not callable(selection):
+        raise TypeError(f"selection must be a callable (scores, ratio) -> plan, got {type(selection).__name__}")
     groups = dependencies(model, input_shape)
     if layers is None:
         layers = [name for name in groups if isinstance(model.get_submodule(name), nn.Conv2d)]
@@ -63,7 +68,7 @@ def layer_sensitivity(model, loader, input_shape, ratios=RATIOS, criterion=l1_no
         n = len(scores[name])
         rows.append({"layer": name, "ratio": 0.0, "kept": n, "accuracy": base, "drop": 0.0})
         for r in ratios:
-            pruned = prune(model, plan_smallest({name: scores[name]}, r), input_shape)
+            pruned = prune(model, selection({name: scores[name]}, r), input_shape, groups)
             if calibration_loader is not None:
                 recalibrate_bn(pruned, itertools.islice(calibration_loader, calibration_batches), device)
             acc = train.evaluate(pruned, loader, device)["accuracy"]
@@ -80,8 +85,7 @@ def choose_ratios(table, tolerance=0.01):
     """
     if not isinstance(table, pd.DataFrame) or not {"layer", "ratio", "drop"} <= set(table.columns):
         raise TypeError("table must be a DataFrame returned by layer_sensitivity()")
-    if not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool) or not 0 <= tolerance < 1:
-        raise ValueError(f"tolerance must be a fraction in [0, 1), got {tolerance!r}")
+    fraction(tolerance, "tolerance")
     chosen = {}
     for name, rows in table.groupby("layer", sort=False):
         rows = rows.sort_values("ratio")

@@ -20,28 +20,33 @@ A *plan* is ``{layer name: indices of the output units to KEEP}``; layers absent
 are left whole. Build one with :mod:`course_lib.pruning.plan`.
 """
 import copy
+import itertools
 from collections import namedtuple
 
 import torch
 import torch.nn as nn
 
-from ..measure import _check_model, _check_shape
+from ..validate import check_model, check_shape, eval_mode
 
 LAYERS = (nn.Conv2d, nn.Linear)
 NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
+ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid,
+               nn.Hardtanh, nn.Hardswish)
 # Modules that keep channel k in channel k (elementwise, per-channel pooling) or lay it out as
 # one block of features (Flatten of an (N, C, H, W) tensor).
-PASS_THROUGH = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid,
-                nn.Hardtanh, nn.Hardswish, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d,
-                nn.AdaptiveMaxPool2d, nn.Dropout, nn.Dropout2d, nn.Flatten, nn.Identity)
+PASS_THROUGH = ACTIVATIONS + (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d,
+                              nn.Dropout, nn.Dropout2d, nn.Flatten, nn.Identity)
 DEPGRAPH_HINT = ("this surgery follows chains only; for other graphs use torch-pruning: "
                  "tp.DependencyGraph().build_dependency(model, example_inputs)")
 
 Step = namedtuple("Step", "name module in_shape out_shape")
-Group = namedtuple("Group", "layer norms consumer block")
+Group = namedtuple("Group", "layer norms consumer block units chain activation")
 Group.__doc__ = """The tensors coupled to the output units of ``layer`` (qualified names):
 ``norms`` the BatchNorms in between, ``consumer`` the next Conv2d/Linear, ``block`` how many
-input features of the consumer belong to one unit (1, or H*W after flattening a conv's output)."""
+input features of the consumer belong to one unit (1, or H*W after flattening a conv's output),
+``units`` the layer's output units, ``chain`` every module between the layer and its consumer in
+forward order, ``activation`` the last BatchNorm or activation directly after the layer (the
+layer's name when none follows): where "what a unit produces" is read after normalisation."""
 
 
 def _refuse(name, problem):
@@ -86,20 +91,16 @@ def trace(model, input_shape):
     a module called twice, a module whose input is not its predecessor's output (residual add,
     concatenation, a functional op), a grouped conv, or a module type it does not know.
     """
-    _check_model(model)
-    shape = _check_shape(input_shape)
+    check_model(model)
+    shape = check_shape(input_shape)
     for name, m in model.named_modules():
         if next(m.children(), None) is not None and next(m.parameters(recurse=False), None) is not None:
             _refuse(name, f"{type(m).__name__} uses parameters of its own besides its submodules")
     param = next(model.parameters(), None)
     x = torch.randn(1, *shape, generator=torch.Generator().manual_seed(0))
     x = x.to(param.device) if param is not None else x
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         out, calls = _record_calls(model, x)
-    finally:
-        model.train(was_training)
     steps, previous = [], ("the model input", x)
     for name, m, inp, res in calls:
         if any(s.name == name for s in steps):
@@ -151,25 +152,27 @@ def _groups(steps):
             if s.module.num_features != channels:
                 _refuse(s.name, f"normalises {s.module.num_features} features, not the {channels} "
                                 f"units of {step.name!r}")
+        between = chain[1:-1]
+        direct = list(itertools.takewhile(lambda s: isinstance(s.module, NORMS + ACTIVATIONS), between))
         groups[step.name] = Group(step.name, tuple(s.name for s in norms), chain[-1].name,
-                                  _block(chain, channels))
+                                  _block(chain, channels), channels, tuple(s.name for s in between),
+                                  direct[-1].name if direct else step.name)
     return groups
 
 
 def dependencies(model, input_shape):
     """Every prunable layer of a chain ``model`` with the tensors coupled to its output units.
 
-    Returns ``{name: Group(layer, norms, consumer, block)}`` in forward order for each Conv2d /
+    Returns ``{name: Group(layer, norms, consumer, block, units, chain, activation)}`` in forward order for each Conv2d /
     Linear that has a next Conv2d / Linear (the output layer has none, so it is not prunable).
     """
     return _groups(trace(model, input_shape))
 
 
-def _check_plan(plan, groups, steps):
+def _check_plan(plan, groups, modules):
     """The plan as ``{name: sorted LongTensor of kept indices}``; ValueError on any bad entry."""
     if not isinstance(plan, dict):
         raise TypeError(f"plan must be a dict {{layer name: indices to keep}}, got {type(plan).__name__}")
-    modules = {s.name: s.module for s in steps}
     checked = {}
     for name, keep in plan.items():
         if name not in groups:
@@ -205,27 +208,33 @@ def _select(module, attr, idx, dim):
     setattr(module, attr, nn.Parameter(new, old.requires_grad) if isinstance(old, nn.Parameter) else new)
 
 
-def _expand(idx, block):
+def expand_to_features(idx, block):
     """Channel indices -> consumer input features: channel c owns features c*block .. c*block+block-1."""
     return (idx[:, None] * block + torch.arange(block)).flatten()
 
 
-def _resolve(model, plan, input_shape):
-    """Trace ``model`` and check ``plan``: ``(groups, {name: kept indices}, {name: module})``."""
-    steps = trace(model, input_shape)
-    groups = _groups(steps)
-    return groups, _check_plan(plan, groups, steps), dict(model.named_modules())
+def _resolve(model, plan, input_shape, groups=None):
+    """Trace ``model`` (unless its ``groups`` are given) and check ``plan``:
+    ``(groups, {name: kept indices}, {name: module})``."""
+    if groups is None:
+        groups = dependencies(model, input_shape)
+    elif not isinstance(groups, dict) or not all(isinstance(g, Group) for g in groups.values()):
+        raise TypeError("groups must be None or the dict returned by dependencies()")
+    modules = dict(model.named_modules())
+    return groups, _check_plan(plan, groups, modules), modules
 
 
-def prune_(model, plan, input_shape):
+def prune_(model, plan, input_shape, groups=None):
     """Remove, in place, the output units of each layer not kept by ``plan`` and everything
     coupled to them (see the module docstring). Returns ``model``.
 
     ``plan``: ``{layer name: indices to keep}``; ``input_shape``: one input, (C, H, W) or
-    (features,). Everything is checked before anything changes. Build optimizers after pruning:
-    the pruned tensors are new parameters.
+    (features,). ``groups``: the :func:`dependencies` of this architecture, when already known
+    (e.g. when pruning many copies of one network), to skip tracing it again. Everything is
+    checked before anything changes. Build optimizers after pruning: the pruned tensors are new
+    parameters.
     """
-    groups, keep, modules = _resolve(model, plan, input_shape)
+    groups, keep, modules = _resolve(model, plan, input_shape, groups)
     for name, idx in keep.items():
         group = groups[name]
         layer, consumer = modules[name], modules[group.consumer]
@@ -235,7 +244,7 @@ def prune_(model, plan, input_shape):
             for attr in ("weight", "bias", "running_mean", "running_var"):
                 _select(norm, attr, idx, 0)
             norm.num_features = len(idx)
-        _select(consumer, "weight", _expand(idx, group.block), 1)
+        _select(consumer, "weight", expand_to_features(idx, group.block), 1)
         if isinstance(layer, nn.Conv2d):
             layer.out_channels = len(idx)
         else:
@@ -247,10 +256,10 @@ def prune_(model, plan, input_shape):
     return model
 
 
-def prune(model, plan, input_shape):
+def prune(model, plan, input_shape, groups=None):
     """A pruned deep copy of ``model`` (see :func:`prune_`); ``model`` itself is not changed."""
-    _check_model(model)
-    return prune_(copy.deepcopy(model), plan, input_shape)
+    check_model(model)
+    return prune_(copy.deepcopy(model), plan, input_shape, groups)
 
 
 def mask_outgoing(model, plan, input_shape):
@@ -266,7 +275,7 @@ def mask_outgoing(model, plan, input_shape):
         group = groups[name]
         weight = modules[group.consumer].weight
         removed = torch.ones(weight.shape[1], dtype=torch.bool, device=weight.device)
-        removed[_expand(idx, group.block).to(weight.device)] = False
+        removed[expand_to_features(idx, group.block).to(weight.device)] = False
         with torch.no_grad():
             weight[:, removed] = 0
     return masked

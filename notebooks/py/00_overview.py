@@ -10,7 +10,6 @@
 # 5. run the generic *train → prune → fine-tune* loop.
 
 # %%
-import inspect
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -18,11 +17,12 @@ import torch
 import torch.nn as nn
 import torch.nn.utils.prune as prune
 import torchvision
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from course_lib import config, data, measure, train
 from course_lib.models.lenet import LeNet300100
 from course_lib.models.vgg import vgg16
+from course_lib.notebook import show_source
 
 generator = config.seed_everything(0)  # seeds python, numpy and torch (shifted by COURSE_SEED)
 THREADS = config.set_threads()  # COURSE_THREADS, default 2
@@ -99,7 +99,7 @@ plt.show()
 # layer uses each weight once per image. That is the whole story of the next table.
 
 # %%
-display(Markdown(f"```python\n{inspect.getsource(measure._macs)}```"))
+show_source(measure.module_macs)
 
 # %%
 table = measure.layer_table(vgg16(), (3, 224, 224))

@@ -12,15 +12,15 @@
 # 4. train the classic and a modern LeNet-5 and see what changed in twenty years.
 
 # %%
-import inspect
 
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from course_lib import config, data, measure, train
 from course_lib.models.lenet import C3_TABLE, LeNet5, LeNet5Classic, PartialConv2d, Subsampling
+from course_lib.notebook import show_source
 
 generator = config.seed_everything(0)  # seeds python, numpy and torch (shifted by COURSE_SEED)
 THREADS = config.set_threads()  # COURSE_THREADS, default 2
@@ -41,7 +41,7 @@ THREADS = config.set_threads()  # COURSE_THREADS, default 2
 # per map**: 2 parameters per map, 5 connections per output unit.
 
 # %%
-display(Markdown(f"```python\n{inspect.getsource(Subsampling)}```"))
+show_source(Subsampling)
 
 # %% [markdown]
 # ## 2. C3: not every map sees every map
@@ -70,7 +70,7 @@ plt.show()
 # 900 weights that are always zero.
 
 # %%
-display(Markdown(f"```python\n{inspect.getsource(PartialConv2d)}```"))
+show_source(PartialConv2d)
 
 # %% [markdown]
 # ## 3. The classic LeNet-5, counted

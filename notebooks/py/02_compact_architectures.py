@@ -22,7 +22,6 @@
 # what PyTorch's `FlopCounterMode` reports.
 
 # %%
-import inspect
 import itertools
 import math
 from fractions import Fraction
@@ -31,20 +30,18 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch.nn as nn
 import torchvision
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from course_lib import config, cost, data, measure, train
 from course_lib.models.compact import (DEEP_COMPRESSION_DENSITY, SQUEEZENET_V10, Fire, mobilenet_v1,
                                        pruned_squeezenet_params, separable_conv, squeezenet, squeezenet_table)
 from course_lib.models.lenet import LeNet5
+from course_lib.notebook import show_source
 
 config.seed_everything(0);
 THREADS = config.set_threads()  # COURSE_THREADS, default 2
 
 
-def show_source(obj):
-    """Display the library's own source of ``obj`` (one source of truth, never a copy)."""
-    display(Markdown(f"```python\n{inspect.getsource(obj)}```"))
 
 
 # %% [markdown]

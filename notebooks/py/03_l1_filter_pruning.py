@@ -18,30 +18,29 @@
 
 # %%
 import copy
-import inspect
 
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.utils.prune as torch_prune
-from IPython.display import Markdown, display
+from IPython.display import display
 from torch.utils.data import DataLoader, Subset
 
 from course_lib import cache, config, data, measure, stats, train
 from course_lib.checks import nb03
 from course_lib.models.vgg import vgg16
+from course_lib.notebook import show_source
 from course_lib.pruning import (choose_ratios, dependencies, greedy_ratios, l1_norm, latency_table,
-                                layer_sensitivity, mask_outgoing, plan_smallest, plan_table, plot_coupling,
-                                plot_sensitivity, prune, random_scores, recalibrate_bn, size_table, surgery)
+                                layer_sensitivity, mask_outgoing, plan_largest, plan_random, plan_smallest,
+                                plan_table, plot_coupling, plot_sensitivity, prune, recalibrate_bn, size_table,
+                                surgery)
 
 config.seed_everything(0)
 THREADS = config.set_threads()  # COURSE_THREADS, default 2: the machine the budget is set for; a fixed count makes reruns repeatable
 FULL = config.profile() == "full"
 
 
-def show_source(obj):
-    display(Markdown(f"```python\n{inspect.getsource(obj)}```"))
 
 # %% [markdown]
 # ## 1. The idea in the paper's math
@@ -83,7 +82,7 @@ def show_source(obj):
 # The library's surgery applies a *plan* `{layer: indices to keep}` to the whole group:
 
 # %%
-show_source(surgery._expand)
+show_source(surgery.expand_to_features)
 show_source(surgery.prune_)
 
 # %% [markdown]
@@ -167,9 +166,8 @@ print("baseline trained to the expected accuracy")
 # channels. Removing the four filters with the smallest L1 norm deletes the red rows and columns.
 
 # %%
-scores_demo = l1_norm(model, ["features.7"])["features.7"]
-removed_demo = scores_demo.argsort()[:4].tolist()
-plot_coupling(model, "features.7", removed_demo, SHAPE)
+plan_demo = plan_smallest(l1_norm(model, ["features.7"]), 0.25)  # keep 12 of 16: the 4 smallest go
+plot_coupling(model, plan_demo, SHAPE)
 plt.show()
 groups = dependencies(model, SHAPE)
 print("coupled to features.7: ", groups["features.7"])
@@ -182,11 +180,10 @@ print("coupled to features.40:", groups["features.40"])
 # filters' outgoing connections cut:
 
 # %%
-keep_demo = [k for k in range(len(scores_demo)) if k not in removed_demo]
-small_demo = prune(model, {"features.7": keep_demo}, SHAPE).eval()
+small_demo = prune(model, plan_demo, SHAPE).eval()
 x_demo = next(iter(loaders["test"]))[0][:8].to(config.device())
 with torch.no_grad():
-    gap = (small_demo(x_demo) - mask_outgoing(model, {"features.7": keep_demo}, SHAPE).eval()(x_demo)).abs().max()
+    gap = (small_demo(x_demo) - mask_outgoing(model, plan_demo, SHAPE).eval()(x_demo)).abs().max()
 print("pruned == full model with outgoing connections cut (atol 1e-5):", bool(gap < 1e-5))
 print("features.7:", model.features[7], "->", small_demo.features[7])
 print("features.8:", model.features[8], "->", small_demo.features[8])
@@ -260,22 +257,17 @@ print(f"{len(CONVS)} sensitivity curves of 9 ratios each; every layer loses accu
 # %% [markdown]
 # ### Is the L1 norm better than chance?
 #
-# The same sweep with two other rules on three layers: remove the **largest**-L1 filters (a
-# criterion with the scores negated) and **random** filters. Any criterion is just a function
-# `criterion(model, layers) -> {layer: scores}`, so the sweep takes all three.
+# The same sweep with two other selections on three layers: remove the **largest**-L1 filters
+# (`plan_largest`) and **random** filters (`plan_random`). The sweep takes any criterion,
+# `criterion(model, layers) -> {layer: scores}`, and any selection, `selection(scores, ratio) -> plan`.
 
 # %%
-def largest_l1(model, layers):
-    """Scores that rank the largest-L1 filters as least important."""
-    return {name: -s for name, s in l1_norm(model, layers).items()}
-
-
 SHOWN = [CONVS[0], CONVS[4], CONVS[10]]
 FEWER = (0.1, 0.3, 0.5, 0.7, 0.9)  # every other ratio of the sweep, to save time
 rules = {"smallest L1 (Li et al.)": sens[sens["layer"].isin(SHOWN) & sens["ratio"].isin((0.0,) + FEWER)],
-         "largest L1": layer_sensitivity(model, sens_loader, SHAPE, ratios=FEWER, criterion=largest_l1,
+         "largest L1": layer_sensitivity(model, sens_loader, SHAPE, ratios=FEWER, selection=plan_largest,
                                          layers=SHOWN, calibration_loader=calib_loader),
-         "random": layer_sensitivity(model, sens_loader, SHAPE, ratios=FEWER, criterion=random_scores,
+         "random": layer_sensitivity(model, sens_loader, SHAPE, ratios=FEWER, selection=plan_random,
                                      layers=SHOWN, calibration_loader=calib_loader)}
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), sharey=True)
 for ax, layer in zip(axes, SHOWN):

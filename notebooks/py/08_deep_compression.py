@@ -15,7 +15,6 @@
 
 # %%
 import copy
-import inspect
 import tempfile
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from course_lib import config, data, measure, stats, train
 from course_lib.checks import nb08
 from course_lib.compression import codec, huffman, magnitude, quantize, sparse
 from course_lib.models.lenet import LeNet300100, LeNet5Caffe
+from course_lib.notebook import show_source
 
 config.seed_everything(0);
 THREADS = config.set_threads()  # COURSE_THREADS, default 2
@@ -42,9 +42,6 @@ LAYER_NAMES = {"LeNet-300-100": {"1": "fc1", "3": "fc2", "5": "fc3"},
                            "classifier.3": "fc2"}}
 
 
-def show(obj):
-    """Display the source of a course_lib function as a code block."""
-    display(Markdown(f"```python\n{inspect.getsource(obj)}```"))
 
 
 # %% [markdown]
@@ -160,7 +157,7 @@ print("both baselines reached a validation plateau with test accuracy >= 93 %")
 # weights are pruned to comparable degrees:
 
 # %%
-show(magnitude.magnitude_masks)
+show_source(magnitude.magnitude_masks)
 
 # %% [markdown]
 # During retraining a hook multiplies the gradient of every weight by its mask. A pruned weight then
@@ -168,8 +165,8 @@ show(magnitude.magnitude_masks)
 # have nothing to work with. The iterative schedule alternates pruning and retraining:
 
 # %%
-show(magnitude.masked_gradients)
-show(magnitude.iterative_prune_)
+show_source(magnitude.masked_gradients)
+show_source(magnitude.iterative_prune_)
 
 # %% [markdown]
 # Layers differ in how much they tolerate: the paper keeps 8 % of LeNet-300-100's fc1 and
@@ -244,8 +241,8 @@ plt.show()
 # values.
 
 # %%
-show(quantize.init_centroids)
-show(quantize.kmeans_1d)
+show_source(quantize.init_centroids)
+show_source(quantize.kmeans_1d)
 
 # %% [markdown]
 # **Three initialisations** (the paper's Figure 4). *Random* (Forgy) and *density-based* starts put
@@ -283,7 +280,7 @@ plt.show()
 # weights stay pruned.
 
 # %%
-show(quantize.SharedWeightModel)
+show_source(quantize.SharedWeightModel)
 
 # %% [markdown]
 # The initialisations differ most at few bits. We quantize the pruned LeNet-300-100 to **2 bits per
@@ -359,7 +356,7 @@ print("P+Q within 1 pp of the baseline and not significantly worse")
 # positions skipped. The paper's Figure 2, with 3-bit differences:
 
 # %%
-show(sparse.encode_relative)
+show_source(sparse.encode_relative)
 row = np.zeros(16)
 row[[1, 4, 15]] = [3.4, 0.9, 1.7]
 values, diffs = sparse.encode_relative(row, bits=3)
@@ -374,7 +371,7 @@ print("back  :", sparse.decode_relative(values, diffs, row.size).tolist())
 # the entropy of the symbol distribution:
 
 # %%
-show(huffman.code_lengths)
+show_source(huffman.code_lengths)
 counts = np.array([45, 13, 12, 16, 9, 5])
 lengths = huffman.code_lengths(counts)
 codes = huffman.canonical_codes(lengths)
@@ -417,7 +414,7 @@ plt.show()
 
 # %%
 print(codec.__doc__)
-show(codec.encode_layer)
+show_source(codec.encode_layer)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -481,7 +478,7 @@ for label, bad in (("truncated", blob[:-100]), ("one bit flipped", blob[:500] + 
 # in the layer's rate (the biases and the file's headers are only in the file size above):
 
 # %%
-show(codec.size_report)
+show_source(codec.size_report)
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -1,0 +1,137 @@
+"""Recording what the units of prunable layers produce, reduced batch by batch.
+
+Data-driven criteria (Taylor, APoZ, HRank, ...) all read the same thing: the tensor a layer's
+units produce on real images, sometimes with the gradient of the loss with respect to it. They
+differ only in where they read it (the *tap*) and how they reduce it to one number per unit.
+:func:`record` does the reading once for all of them:
+
+- ``tap="output"``: the layer's own output (a conv's pre-BatchNorm map, a linear layer's
+  pre-activation), what Molchanov et al.'s Taylor criterion multiplies by its gradient;
+- ``tap="activation"``: the output of the BatchNorm and activation directly after the layer
+  (:class:`~course_lib.pruning.surgery.Group` ``.activation``), what APoZ and HRank read;
+- ``tap="consumer"``: the consumer's input for these units (after pooling and flattening), what
+  ThiNet reconstructs.
+
+Every tapped tensor reaches ``reduce`` as ``(N, units, ...)``: (N, C, H, W) for conv maps,
+(N, units, 1) for linear outputs, (N, C, H*W) for a conv's units flattened into a linear consumer.
+"""
+import torch
+import torch.nn.functional as F
+
+from .. import config
+from ..validate import check_model, eval_mode, positive_int
+from .surgery import dependencies
+
+TAPS = ("output", "activation", "consumer")
+
+
+def _per_unit(t, units):
+    """``t`` as (N, units, ...): linear outputs get a trailing axis, flattened maps are unfolded."""
+    if t.dim() == 2:
+        return t.view(t.shape[0], units, -1) if t.shape[1] != units else t.unsqueeze(-1)
+    return t
+
+
+def _tap_module(group, tap):
+    """The module whose output (or, for the consumer, input) is read, and whether it is the input."""
+    if tap == "output":
+        return group.layer, False
+    if tap == "activation":
+        return group.activation, False
+    return group.consumer, True
+
+
+def record(model, loader, layers, reduce, tap="output", gradient=False, batches=None, device=None,
+           desc="record"):
+    """Run ``model`` over ``loader`` and reduce, batch by batch, what each layer's units produce.
+
+    ``layers``: names of prunable layers (keys of :func:`~course_lib.pruning.surgery.dependencies`);
+    ``tap``: one of :data:`TAPS` (see the module docstring). ``reduce(a, g)`` gets the tapped
+    tensor ``a`` of one batch as (N, units, ...) and, with ``gradient=True``, ``g`` of the same
+    shape, the gradient of the batch's *summed* cross-entropy with respect to ``a`` (so each image
+    contributes the gradient of its own loss), else ``None``; it returns a (units,) tensor summed
+    over the batch's images. ``batches`` limits how many batches are read (default: all).
+
+    Returns ``{name: (units,) tensor}``: the sum of ``reduce`` over the batches divided by the
+    number of images, i.e. a mean per image. Nothing but one batch's tapped tensors is held at a
+    time. The model is not changed: it runs in eval mode (dropout off, BatchNorm statistics
+    frozen), its training flags are restored and the hooks removed afterwards even when a batch
+    raises; gradients are taken with ``torch.autograd.grad`` so no ``.grad`` is written and no
+    ``requires_grad`` is touched.
+    """
+    check_model(model)
+    if tap not in TAPS:
+        raise ValueError(f"tap must be one of {TAPS}, got {tap!r}")
+    if not callable(reduce):
+        raise TypeError(f"reduce must be a callable (a, g) -> (units,) tensor, got {type(reduce).__name__}")
+    if batches is not None:
+        positive_int(batches, "batches")
+    if isinstance(layers, str) or not layers:
+        raise ValueError(f"layers must be a non-empty list of layer names, got {layers!r}")
+    device = device or config.device()
+    totals, images, groups, taps = {}, 0, None, _Taps()
+    try:
+        with eval_mode(model):
+            for i, (x, y) in enumerate(config.progress(loader, desc=desc, total=batches)):
+                if batches is not None and i >= batches:
+                    break
+                x, y = x.to(device), y.to(device)
+                if groups is None:  # the layout, traced once from the first batch's sample shape
+                    groups = dependencies(model, tuple(x.shape[1:]))
+                    unknown = [name for name in layers if name not in groups]
+                    if unknown:
+                        raise ValueError(f"layers: {unknown} are not prunable layers; those are {list(groups)}")
+                    taps.register(model, groups, layers, tap)
+                with torch.enable_grad() if gradient else torch.no_grad():
+                    out = model(x.detach().requires_grad_(True) if gradient else x)
+                    grads = [None] * len(layers)
+                    if gradient:
+                        loss = F.cross_entropy(out, y, reduction="sum")
+                        grads = torch.autograd.grad(loss, [taps.tensors[name] for name in layers], allow_unused=True)
+                with torch.no_grad():
+                    for name, g in zip(layers, grads):
+                        a = taps.tensors[name]
+                        if gradient and g is None:
+                            g = torch.zeros_like(a)
+                        units = groups[name].units
+                        value = reduce(_per_unit(a.detach(), units), None if g is None else _per_unit(g, units))
+                        if not isinstance(value, torch.Tensor) or value.shape != (units,):
+                            raise ValueError(f"reduce must return a ({units},) tensor for layer {name!r}, got "
+                                             f"{getattr(value, 'shape', type(value).__name__)}")
+                        totals[name] = totals.get(name, 0) + value.detach().double()
+                images += len(x)
+    finally:
+        taps.remove()
+    if not images:
+        raise ValueError("loader must yield at least one batch")
+    return {name: (total / images).float().cpu() for name, total in totals.items()}
+
+
+class _Taps:
+    """Forward hooks that keep each layer's tapped tensor of the current batch."""
+
+    def __init__(self):
+        self.tensors, self.handles = {}, []
+
+    def register(self, model, groups, layers, tap):
+        """One hook per layer at its tap. A hook hands the network a *clone* of the tapped tensor,
+        so an in-place module downstream (``ReLU(inplace=True)``) cannot overwrite the values we
+        read, and the gradient taken with respect to the original is the tap's own."""
+        modules = dict(model.named_modules())
+        for name in layers:
+            target, is_input = _tap_module(groups[name], tap)
+
+            def keep(t, name=name):
+                self.tensors[name] = t
+                return t.clone()
+
+            if is_input:
+                hook = modules[target].register_forward_pre_hook(lambda mod, args, keep=keep: (keep(args[0]),))
+            else:
+                hook = modules[target].register_forward_hook(lambda mod, args, out, keep=keep: keep(out))
+            self.handles.append(hook)
+
+    def remove(self):
+        for handle in self.handles:
+            handle.remove()
+        self.handles, self.tensors = [], {}

@@ -1,0 +1,83 @@
+"""The iterative loop every data-driven method of the course runs (Molchanov et al. 2017, ThiNet,
+HRank, ...): score -> select -> remove physically -> fine-tune -> evaluate and measure -> repeat.
+"""
+import copy
+
+import pandas as pd
+import torch
+
+from .. import config, measure, train
+from ..validate import check_model, check_shape, fraction, positive_int
+from .plan import plan_global
+from .surgery import dependencies, prune_
+
+
+def _measure(model, input_shape, loader, latency_batch, device, first=None):
+    """One history row's measures of ``model``: sizes (also as % of ``first``'s, the original
+    row), accuracy on ``loader``, CPU latency."""
+    row = measure.summary(model, input_shape)
+    first = first or row
+    row["params %"] = round(100 * row["params"] / first["params"], 2)
+    row["FLOPs %"] = round(100 * row["FLOPs"] / first["FLOPs"], 2)
+    if loader is not None:
+        row["accuracy"] = train.evaluate(model, loader, device)["accuracy"]
+    if latency_batch is not None:
+        cpu = copy.deepcopy(model).cpu()
+        row["latency ms"] = measure.latency(cpu, input_shape, batch_size=latency_batch, repeats=20, warmup=3)["median_ms"]
+    return row
+
+
+def prune_iteratively(model, criterion, input_shape, per_step, steps, select=plan_global, fine_tune=None,
+                      loader=None, target=None, layers=None, latency_batch=None, device=None):
+    """Prune a copy of ``model`` step by step; ``model`` itself is not changed.
+
+    Each step scores the current network's units with ``criterion(model, layers)``, removes
+    ``per_step`` units with ``select(scores, n)`` (default :func:`plan_global`: global ranking,
+    l2-normalised per layer, at least one unit kept per layer) and the surgery, then calls
+    ``fine_tune(model)`` (e.g. a short :func:`course_lib.train.fit`; None: no fine-tuning) and
+    measures params, FLOPs, bytes, accuracy on ``loader`` (if given) and, with
+    ``latency_batch``, the median CPU latency (ms) of a batch of that size.
+
+    ``per_step``: units per step, an int, or a fraction of the ORIGINAL units of ``layers``
+    (default: every prunable layer). It stops after ``steps`` steps or as soon as
+    ``target(row)`` is True for a history row (e.g. ``lambda row: row["FLOPs %"] <= 50``).
+
+    Returns ``(pruned, history, removed)``: the pruned network; a DataFrame, one row per step
+    (step 0 = the original) with columns step, removed (units so far), params, FLOPs, bytes,
+    "params %", "FLOPs %" (of the original), accuracy and "latency ms" when measured; and
+    ``{layer: sorted indices of the ORIGINAL units removed}``, the plans of all steps composed.
+    """
+    check_model(model)
+    input_shape = check_shape(input_shape)
+    positive_int(steps, "steps")
+    for value, name in ((criterion, "criterion"), (select, "select")):
+        if not callable(value):
+            raise TypeError(f"{name} must be a callable, got {type(value).__name__}")
+    if (fine_tune is not None and not callable(fine_tune)) or (target is not None and not callable(target)):
+        raise TypeError("fine_tune and target must be callables or None")
+    pruned = copy.deepcopy(model)
+    groups = dependencies(pruned, input_shape)
+    layers = list(groups) if layers is None else list(layers)
+    if not layers or any(name not in groups for name in layers):
+        raise ValueError(f"layers must be a non-empty list of prunable layers {list(groups)}, got {layers!r}")
+    alive = {name: torch.arange(groups[name].units) for name in layers}  # original indices still there
+    total = sum(len(a) for a in alive.values())
+    if isinstance(per_step, float):
+        per_step = max(1, round(fraction(per_step, "per_step", zero=False) * total))
+    positive_int(per_step, "per_step")
+    first = _measure(pruned, input_shape, loader, latency_batch, device)
+    rows = [{"step": 0, "removed": 0, **first}]
+    for step in config.progress(range(1, steps + 1), desc="prune steps"):
+        scores = criterion(pruned, layers)
+        plan = select(scores, min(per_step, sum(len(a) for a in alive.values()) - len(layers)))
+        prune_(pruned, plan, input_shape)
+        alive = {name: a[plan[name]] if name in plan else a for name, a in alive.items()}
+        if fine_tune is not None:
+            fine_tune(pruned)
+        rows.append({"step": step, "removed": total - sum(len(a) for a in alive.values()),
+                     **_measure(pruned, input_shape, loader, latency_batch, device, first)})
+        if target is not None and target(rows[-1]):
+            break
+    history = pd.DataFrame(rows)
+    removed = {name: sorted(set(range(groups[name].units)) - set(a.tolist())) for name, a in alive.items()}
+    return pruned, history, removed

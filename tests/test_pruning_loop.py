@@ -1,0 +1,76 @@
+import functools
+
+import pytest
+import torch
+import torch.nn as nn
+
+from course_lib import measure
+from course_lib.pruning import l1_norm, mask_outgoing, plan_global, prune_iteratively
+
+
+def net():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(6, 8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 16, 10), nn.ReLU(),
+                         nn.Linear(10, 3)).eval()
+
+
+SHAPE = (1, 8, 8)
+
+
+def test_each_step_removes_exactly_n_units_and_the_history_matches_measure():
+    model = net()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    pruned, history, removed = prune_iteratively(model, l1_norm, SHAPE, per_step=3, steps=4)
+    assert history["step"].tolist() == [0, 1, 2, 3, 4]
+    assert history["removed"].tolist() == [0, 3, 6, 9, 12]
+    assert sum(len(r) for r in removed.values()) == 12
+    last = measure.summary(pruned, SHAPE)
+    assert history.iloc[-1][["params", "FLOPs", "bytes"]].tolist() == [last["params"], last["FLOPs"], last["bytes"]]
+    assert history.iloc[-1]["FLOPs %"] == round(100 * last["FLOPs"] / measure.summary(model, SHAPE)["FLOPs"], 2)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items()), "the original changed"
+
+
+def test_no_layer_is_ever_emptied():
+    pruned, history, removed = prune_iteratively(net(), l1_norm, SHAPE, per_step=0.5, steps=5)
+    assert all(m.weight.shape[0] >= 1 for m in pruned.modules() if isinstance(m, (nn.Conv2d, nn.Linear)))
+    assert history["removed"].iloc[-1] == 6 + 8 + 10 - 3  # everything but one unit per layer
+    assert pruned(torch.randn(2, *SHAPE)).shape == (2, 3)
+
+
+def test_composed_plans_name_the_original_units_and_keep_the_surgery_invariant():
+    """After several steps the network computes what the original computes with the removed
+    original units' outgoing connections cut (no fine-tuning in between)."""
+    model = net()
+    pruned, _, removed = prune_iteratively(model, l1_norm, SHAPE, per_step=4, steps=3,
+                                           select=functools.partial(plan_global, normalise=None))
+    plan = {name: [i for i in range(n) if i not in removed[name]] for name, n in (("0", 6), ("4", 8), ("7", 10))}
+    x = torch.randn(5, *SHAPE)
+    with torch.no_grad():
+        assert torch.allclose(pruned(x), mask_outgoing(model, plan, SHAPE).eval()(x), atol=1e-5)
+
+
+def test_fine_tune_target_and_accuracy_rows():
+    x = torch.randn(20, *SHAPE)
+    loader = [(x, torch.zeros(20, dtype=torch.long))]
+    calls = []
+    _, history, _ = prune_iteratively(net(), l1_norm, SHAPE, per_step=2, steps=10, fine_tune=calls.append,
+                                      loader=loader, target=lambda row: row["FLOPs %"] <= 60, latency_batch=2)
+    assert len(calls) == len(history) - 1
+    assert history["FLOPs %"].iloc[-1] <= 60 and (history["FLOPs %"].iloc[:-1] > 60).all()
+    assert {"accuracy", "latency ms"} <= set(history.columns) and history["accuracy"].between(0, 1).all()
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    (dict(per_step=0), ValueError, "per_step must be a positive int"),
+    (dict(per_step=1.5), ValueError, "per_step must be a fraction"),
+    (dict(steps=0), ValueError, "steps must be a positive int"),
+    (dict(criterion="l1"), TypeError, "criterion must be a callable"),
+    (dict(fine_tune=3), TypeError, "fine_tune and target must be callables"),
+    (dict(layers=["9"]), ValueError, "layers must be a non-empty list of prunable layers"),
+    (dict(model="net"), TypeError, "model must be a torch.nn.Module"),
+])
+def test_prune_iteratively_refuses_bad_arguments(kwargs, error, words):
+    args = dict(model=net(), criterion=l1_norm, input_shape=SHAPE, per_step=2, steps=1) | kwargs
+    with pytest.raises(error, match=words):
+        prune_iteratively(**args)
