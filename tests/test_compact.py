@@ -3,6 +3,7 @@ FlopCounterMode and the papers' published totals; Fire / separable blocks; bad a
 import math
 from fractions import Fraction
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -175,8 +176,9 @@ def test_bad_types_and_inputs():
 def test_exercise_checks_accept_right_answers_and_reject_wrong_ones(capsys):
     nb02.check_fire_design(Fire(64, 6, 64, 64))
     nb02.check_pays_off(lambda n, d_k: Fraction(1, n) + Fraction(1, d_k ** 2) < 1)
+    nb02.check_pays_off(lambda n, d_k: np.float64(1 / n + 1 / d_k ** 2) < 1)  # numpy.bool_ is an answer too
     nb02.check_mobilenet_budget(0.75, 160)
-    assert capsys.readouterr().out.count("✓") == 3
+    assert capsys.readouterr().out.count("✓") == 4
     wrong = [
         lambda: nb02.check_fire_design(Fire(64, 5, 64, 64)),  # a larger squeeze still fits
         lambda: nb02.check_fire_design(Fire(64, 7, 64, 64)),  # over the budget

@@ -2,6 +2,7 @@
 import functools
 import itertools
 
+import numpy as np
 import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
@@ -45,7 +46,10 @@ def check_pays_off(pays_off):
                                   nn.Conv2d(4, n, 1, bias=False))
         truth = _flops(separable, (1, 4, 6, 6)) < _flops(standard, (1, 4, 6, 6))
         answer = pays_off(n, d_k)
-        expect(isinstance(answer, bool), f"pays_off({n}, {d_k}) should return a bool, got {type(answer).__name__}")
+        # numpy's comparisons return numpy.bool_, which is as good an answer as Python's bool
+        expect(isinstance(answer, (bool, np.bool_)),
+               f"pays_off({n}, {d_k}) should return True or False, got {answer!r} of type "
+               f"{type(answer).__module__}.{type(answer).__qualname__}")
         expect(answer == truth, f"pays_off(n={n}, d_k={d_k}) returned {answer}, but separable "
                                 f"{'is' if truth else 'is not'} cheaper there")
     passed(f"pays_off agrees with the counted multiply-adds on {len(cases)} (N, D_K) pairs")

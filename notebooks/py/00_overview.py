@@ -10,6 +10,7 @@
 # 5. run the generic *train → prune → fine-tune* loop.
 
 # %%
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -19,6 +20,7 @@ import torch.nn.utils.prune as prune
 import torchvision
 from IPython.display import display
 
+import course_lib
 from course_lib import config, data, measure, train
 from course_lib.models.lenet import LeNet300100
 from course_lib.models.vgg import vgg16
@@ -31,8 +33,11 @@ THREADS = config.set_threads()  # COURSE_THREADS, default 2
 # ## 1. Why compress: the models grew faster than the devices
 #
 # The ImageNet winners of 2012–2015, as the lecture quotes them (parameters in millions, top-5
-# error of the published single model or ensemble), beside what we **count** in torchvision's
-# implementation of the same architecture. MACs are multiply-accumulates of conv and linear layers
+# error), beside what we **count** in torchvision's implementation of the same architecture. The
+# top-5 errors are those of the ILSVRC results the papers report, and those were **ensembles**
+# (AlexNet: 5 networks; VGG: 7; GoogLeNet: 7, with many crops per image; ResNet: several depths),
+# while the MACs count *one* network on *one* crop: read the error as what the architecture family
+# reached, not as what one forward pass buys. MACs are multiply-accumulates of conv and linear layers
 # for one 224×224 image; FLOPs = 2 × MACs. (Building four ImageNet models with random weights takes a
 # few seconds; nothing is downloaded.)
 
@@ -42,7 +47,7 @@ quoted = pd.DataFrame([
     ("VGG-16", 2014, 16, 138.0, 7.3),
     ("GoogLeNet", 2014, 22, 6.8, 6.7),
     ("ResNet-152", 2015, 152, 19.4, 3.57),
-], columns=["model", "year", "layers", "params quoted (M)", "top-5 error (%)"])
+], columns=["model", "year", "layers", "params quoted (M)", "top-5 error (%), ensemble"])
 builders = {
     "AlexNet": torchvision.models.alexnet,
     "VGG-16": torchvision.models.vgg16,
@@ -58,8 +63,8 @@ quoted
 # %% [markdown]
 # Three lessons hide in this table.
 #
-# * **Accuracy came with size and compute**: VGG-16 needs 15.5 G multiply-accumulates and 553 MB
-#   for one image — far beyond what a phone can afford per frame, or keep in its on-chip memory.
+# * **Accuracy came with size and compute**: VGG-16 needs 15.5 G multiply-accumulates per image and
+#   553 MB of weights — far beyond what a phone can afford per frame, or keep in its on-chip memory.
 # * **Size is not compute**: GoogLeNet has 20× fewer parameters than VGG-16 but needs a tenth of
 #   its MACs, not a twentieth; ResNet-152 is about as large as AlexNet but needs 16× its MACs.
 # * **Check the numbers you quote.** The lecture's 19.4 M for ResNet-152 does not match the
@@ -69,14 +74,14 @@ quoted
 # %%
 fig, ax = plt.subplots(figsize=(7, 4.2))
 for _, row in quoted.iterrows():
-    ax.scatter(row["GMACs counted"], row["top-5 error (%)"], s=row["params counted (M)"] * 8,
+    ax.scatter(row["GMACs counted"], row["top-5 error (%), ensemble"], s=row["params counted (M)"] * 8,
                alpha=0.5, edgecolor="k")
     ax.annotate(f"{row['model']} ({row['year']})\n{row['params counted (M)']:.0f} M params",
-                (row["GMACs counted"], row["top-5 error (%)"]), textcoords="offset points",
+                (row["GMACs counted"], row["top-5 error (%), ensemble"]), textcoords="offset points",
                 xytext=(8, 6), fontsize=9)
 ax.set_xscale("log")
 ax.set_xlabel("GMACs per 224×224 image (log scale)")
-ax.set_ylabel("ImageNet top-5 error (%)")
+ax.set_ylabel("ImageNet top-5 error (%), ILSVRC ensemble")
 ax.set_title("Landmark CNNs: bubble area = parameters")
 ax.set_xlim(0.3, 60)
 ax.set_ylim(0, 20)
@@ -117,7 +122,8 @@ for kind in ("Conv2d", "Linear"):
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
-labels = [f"{'conv' if t == 'Conv2d' else 'fc'}{i + 1}" for i, t in enumerate(table["type"])]
+n_conv = int((table["type"] == "Conv2d").sum())  # VGG's names: conv1..conv13, then fc6, fc7, fc8
+labels = [f"conv{i + 1}" if t == "Conv2d" else f"fc{i + 1 - n_conv + 5}" for i, t in enumerate(table["type"])]
 colors = ["tab:blue" if t == "Conv2d" else "tab:orange" for t in table["type"]]
 axes[0].barh(labels, table["params"] / 1e6, color=colors)
 axes[0].set_xlabel("parameters (M)")
@@ -130,22 +136,23 @@ plt.show()
 
 # %% [markdown]
 # So the two goals pull in different directions: to make the **file** smaller, compress the fully
-# connected layers (Deep Compression, notebook 08; low rank, notebook 11); to make it **faster**,
-# remove work from the convolutions (filter pruning, notebooks 03–06 and 09).
+# connected layers (Deep Compression, notebook 08; low-rank factorization is planned); to make it
+# **faster**, remove work from the convolutions (filter pruning, notebook 03, with more criteria
+# planned).
 
 # %% [markdown]
 # ## 3. A map of the methods
 #
 # | family | idea | what shrinks | notebooks |
 # |---|---|---|---|
-# | **pruning** | remove weights, filters or layers that matter least | params; FLOPs and latency if the pruning is structured | 03–07, 09 |
+# | **pruning** | remove weights, filters or layers that matter least | params; FLOPs and latency if the pruning is structured | 03, 08 (04–07, 09 planned) |
 # | **quantization** | fewer bits per weight, shared weights (codebooks), entropy coding | bytes (and latency on hardware with low-bit arithmetic) | 08 |
-# | **low-rank factorization** | replace a weight matrix/tensor by a product of thin ones | params and FLOPs | 11 |
-# | **knowledge distillation** | train a small student on a large teacher's soft outputs | everything — you pick the student | 12 |
+# | **low-rank factorization** | replace a weight matrix/tensor by a product of thin ones | params and FLOPs | planned (11) |
+# | **knowledge distillation** | train a small student on a large teacher's soft outputs | everything — you pick the student | planned (12) |
 # | **compact design** | build small from the start: 1×1 squeezes, depthwise-separable convs | everything | 02 |
 #
-# Layer merging (folding BatchNorm into the convolution, notebook 10) removes work without changing
-# the function at all.
+# Layer merging (folding BatchNorm into the convolution, a planned notebook 10) removes work
+# without changing the function at all.
 #
 # ### Granularity of pruning
 # What is removed decides whether anything gets faster:
@@ -238,21 +245,27 @@ print("the loop kept the accuracy above 90 %, and the masked file is larger than
 # %% [markdown]
 # ## 6. Course map
 #
-# | # | notebook | method |
-# |---|---|---|
-# | 01 | LeNet-5 anatomy | counting parameters, connections and FLOPs of a real network |
-# | 02 | compact architectures | SqueezeNet's Fire module, depthwise-separable convolutions |
-# | 03 | L1-norm filter pruning | Li et al. 2016: physical filter removal, sensitivity analysis |
-# | 04 | Taylor pruning | Molchanov et al. 2016: VGG-16 cats vs dogs transfer model |
-# | 05 | ThiNet | Luo et al. 2017: pruning by next-layer reconstruction |
-# | 06 | HRank | Lin et al. 2020: rank of feature maps |
-# | 07 | maxout neuron pruning | Rueda et al. 2017 |
-# | 08 | Deep Compression | Han et al. 2016: pruning + k-means quantization + Huffman coding |
-# | 09 | criteria shoot-out | oracle ranking, gradually global pruning |
-# | 10 | layer merging | folding BatchNorm, DeepRebirth |
-# | 11 | low-rank factorization | truncated SVD, separable convolutions |
-# | 12 | knowledge distillation | Hinton et al. 2015 |
-# | 13 | capstone | every method on one baseline, one Pareto plot |
+# The notebooks of the course, and which of them are in this copy of it (the rest are planned; the
+# table is computed from the `notebooks/` folder, so it stays true as notebooks land):
+
+# %%
+COURSE = [("00", "overview", "why and how to compress; how we measure"),
+          ("01", "LeNet-5 anatomy", "counting parameters, connections and FLOPs of a real network"),
+          ("02", "compact architectures", "SqueezeNet's Fire module, depthwise-separable convolutions"),
+          ("03", "L1-norm filter pruning", "Li et al. 2016: physical filter removal, sensitivity analysis"),
+          ("04", "Taylor pruning", "Molchanov et al. 2016: VGG-16 cats vs dogs transfer model"),
+          ("05", "ThiNet", "Luo et al. 2017: pruning by next-layer reconstruction"),
+          ("06", "HRank", "Lin et al. 2020: rank of feature maps"),
+          ("07", "maxout neuron pruning", "Rueda et al. 2017"),
+          ("08", "Deep Compression", "Han et al. 2016: pruning + k-means quantization + Huffman coding"),
+          ("09", "criteria shoot-out", "oracle ranking, gradually global pruning"),
+          ("10", "layer merging", "folding BatchNorm, DeepRebirth"),
+          ("11", "low-rank factorization", "truncated SVD, separable convolutions"),
+          ("12", "knowledge distillation", "Hinton et al. 2015"),
+          ("13", "capstone", "every method on one baseline, one Pareto plot")]
+present = {path.name[:2] for path in (Path(course_lib.__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+pd.DataFrame([(n, title, "here" if n in present else "planned", method) for n, title, method in COURSE],
+             columns=["#", "notebook", "status", "method"]).set_index("#")
 
 # %% [markdown]
 # ## Exercises

@@ -12,7 +12,6 @@
 # 4. train the classic and a modern LeNet-5 and see what changed in twenty years.
 
 # %%
-
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch

@@ -81,8 +81,8 @@ steps["params saved"] = [f"{steps['params'][0] / p:.1f}x" for p in steps["params
 steps
 
 # %% [markdown]
-# Strategy 3 leaves the parameters alone but multiplies the work: the same Fire module costs
-# $D_F^2$ times more multiply-adds on a larger map.
+# Strategy 3 leaves the parameters alone but multiplies the work: the multiply-adds of the same
+# Fire module grow with the area $D_F^2$ of its map (twice the side, four times the work).
 
 # %%
 for side in (55, 27, 13):
@@ -227,8 +227,9 @@ sizes.round(3)
 
 # %% [markdown]
 # * **Dense models**: AlexNet's 61.1 M parameters are 244 MB in float32 and SqueezeNet's 1.25 M are
-#   4.99 MB: 48.9× smaller. The paper's 240 MB and 4.8 MB (= 4.76 MiB, $2^{20}$ bytes) give its
-#   rounded "50×".
+#   4.99 MB: 48.9× smaller. The paper's two figures are in different units: its 240 MB is AlexNet's
+#   244 MB rounded, but its 4.8 MB is SqueezeNet's 4.76 MiB ($2^{20}$ bytes), and their ratio is
+#   its rounded "50×".
 # * **Compressed**: the paper's 0.66 MB and 0.47 MB fall inside our brackets (0.42–0.84 MB and
 #   0.32–0.74 MB): they are real files whose index overhead is partly removed by Huffman coding,
 #   and they include codebooks. They imply about 12.5 and 8.9 bits per kept weight
@@ -408,8 +409,10 @@ print("the median measured speed-up stays well below the theoretical one, and th
 # drop maxpool8, which would leave fire9 a 1×1 map on a 28-px input; no ReLU after conv10 — with only
 # 10 classes and a 3×3 final map, a class whose conv10 output turns negative everywhere would get
 # logit 0 and no gradient for good — try `final_relu=True`), and a MobileNet-v1 at width 0.5 with the first five depthwise-separable blocks. All
-# three get the same 5 epochs; the epoch with the best validation accuracy is kept and evaluated on
-# the test split.
+# three get 5 epochs; the epoch with the best validation accuracy is kept and evaluated on the test
+# split. The recipes are not the same: LeNet-5 keeps the SGD recipe of notebook 01, the two compact
+# networks train with Adam. So the accuracies compare network *and* recipe; what the table shows
+# regardless of training are the parameter, MAC and latency columns.
 #
 # The two compact networks train with Adam and a one-epoch linear learning-rate **warmup**
 # (`warmup=` optimizer steps in `train.fit`). Adam's first updates move every weight by about the
