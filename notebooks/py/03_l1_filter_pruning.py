@@ -383,7 +383,8 @@ sizes_a
 # %% [markdown]
 # The masks change nothing that is measured: the parameter count and FLOPs stay, and the file
 # *grows* (`weight_orig` plus a `weight_mask` of the same size). Now the latency measured on this
-# CPU, one thread, best of five interleaved rounds. Latency depends on the shapes only, not on the
+# CPU, one thread, best of nine interleaved rounds (a shared machine can stall for seconds; the
+# best of many rounds is what the network costs when it is not disturbed). Latency depends on the shapes only, not on the
 # weights, so we also time the network our sensitivity plan (section 4) will produce.
 
 # %%
@@ -391,7 +392,7 @@ sizes_a
 ours = prune(model, plan, SHAPE)
 ours_8 = prune(model, plan_smallest(scores, choices["cheapest step first"], round_to=8), SHAPE)
 timed = {**compare, "surgery, our plan": ours, "surgery, our plan, counts rounded to 8": ours_8}
-lat = latency_table(timed, SHAPE, batch_sizes=(1, 64), spread=True)
+lat = latency_table(timed, SHAPE, batch_sizes=(1, 64), rounds=9, spread=True)  # best of 9 interleaved rounds
 LATENCY = [c for c in lat.columns if c.startswith("latency")]
 plans = ["surgery, our plan", "surgery, our plan, counts rounded to 8"]
 rounding = lat.loc[plans[0], "latency ms (batch 64)"] / lat.loc[plans[1], "latency ms (batch 64)"]
@@ -408,7 +409,7 @@ assert lat.loc["masks (torch.nn.utils.prune)", batch] > 0.8 * lat.loc["dense", b
 print("surgery is faster than the dense network; masks are not")
 
 # %% [markdown]
-# The spread columns are the range of the five rounds: a difference between two rows smaller
+# The spread columns are the range of the nine rounds: a difference between two rows smaller
 # than that is noise, and only the large effect (surgery beats dense at batch 64) is asserted.
 #
 # **Rounding the kept counts.** Vectorised convolution kernels work on blocks of channels, so a
