@@ -399,18 +399,17 @@ rounding = lat.loc[plans[0], "latency ms (batch 64)"] / lat.loc[plans[1], "laten
 noise = lat.loc[plans, "spread % (batch 64)"].max()
 print(f"counts rounded to 8 run {rounding:.2f}x as fast as the unrounded plan at batch 64; "
       f"the rounds of either spread up to {noise:.0f} %")
+batch, worst = "latency ms (batch 64)", lat["spread % (batch 64)"].max()
+for label in ("surgery", "masks (torch.nn.utils.prune)"):
+    print(f"{label}: {lat.loc['dense', batch] / lat.loc[label, batch]:.2f}x the speed of the dense network "
+          f"at batch 64 (rounds spread up to {worst:.0f} %)")
 size_table(timed, SHAPE)[["params %", "FLOPs %", "bytes %"]].join(lat)  # all measures, one table
-
-# %%
-batch = "latency ms (batch 64)"
-assert lat.loc["surgery", batch] < lat.loc["dense", batch], "the pruned network should run faster"
-assert lat.loc["masks (torch.nn.utils.prune)", batch] > 0.8 * lat.loc["dense", batch], \
-    "masks should not make the network faster"
-print("surgery is faster than the dense network; masks are not")
 
 # %% [markdown]
 # The spread columns are the range of the nine rounds: a difference between two rows smaller
-# than that is noise, and only the large effect (surgery beats dense at batch 64) is asserted.
+# than that is noise. Measured here, surgery beat the dense network at batch 64 by 15–40 %
+# and masks did not; on a busy shared machine the rounds spread by as much (we measured up to
+# 44 %), so the notebook shows these ratios and does not assert them.
 #
 # **Rounding the kept counts.** Vectorised convolution kernels work on blocks of channels, so a
 # layer with 51 filters may cost what one with 56 costs. `plan_smallest(..., round_to=8)` rounds
@@ -520,13 +519,10 @@ assert all(stats.within(paired[f"retrained seed {s}"], 0.01) for s in SEEDS), \
     "a retrained copy is more than 1 pp below the baseline, or significantly worse (McNemar, 5 %)"
 assert pruned_val >= base_val - 0.01, "mean retrained validation accuracy more than 1 pp below the baseline"
 assert table["FLOPs %"].iloc[1] <= 70 and table["params %"].iloc[1] <= 50
-# no claim that it is faster: at batch 1 this small network is bound by per-layer overhead, and
-# at batch 64 its odd channel counts leave it barely faster than the dense one, effects smaller
-# than the spread between machines; what holds anywhere is the lesson of this section, a
-# measured speed-up below the FLOPs reduction
-assert all(table[c].iloc[0] / table[c].iloc[1] < flops_ratio for c in LATENCY), \
-    "a measured speed-up should stay below the FLOPs reduction"
-print("pruned network: >= 30 % fewer FLOPs, >= 50 % fewer parameters, speed-up below the FLOPs reduction, "
+# no latency claim: at batch 1 this small network is bound by per-layer overhead, and at batch 64
+# its odd channel counts leave it barely faster than the dense one, effects smaller than the
+# spread of a busy machine; the speed-ups are printed above, beside the FLOPs reduction
+print("pruned network: >= 30 % fewer FLOPs, >= 50 % fewer parameters, "
       "mean test accuracy within 0.5 pp of the baseline, no retrained copy significantly worse")
 
 # %% [markdown]
