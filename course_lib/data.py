@@ -146,28 +146,74 @@ def cifar10_loaders(batch_size=128, seed=0):
                    batch_size, seed)
 
 
-def cats_vs_dogs_loaders(batch_size=32, seed=0):
-    """Cats vs dogs at 224x224 with ImageNet normalisation (the VGG preprocessing), full profile.
+def mnist_digits(digits, size=28):
+    """The offline MNIST subset restricted to ``digits``, relabelled 0 .. len(digits)-1 in the
+    order given: ``{"train"|"val"|"test": (x, y)}`` as :func:`mnist_subset` (same split), so a
+    task of k digits has 350k / 50k / 100k images. E.g. ``mnist_digits([4, 9])``: 4 -> 0, 9 -> 1."""
+    if (not isinstance(digits, (list, tuple)) or len(set(digits)) != len(digits) or len(digits) < 2
+            or not all(isinstance(d, int) and 0 <= d <= 9 for d in digits)):
+        raise ValueError(f"digits must be a list of at least two distinct digits 0-9, got {digits!r}")
+    lookup = torch.full((10,), -1, dtype=torch.int64)
+    lookup[list(digits)] = torch.arange(len(digits))
+    out = {}
+    for name, (x, y) in mnist_subset(size).items():
+        keep = lookup[y] >= 0
+        out[name] = (x[keep], lookup[y[keep]])
+    return out
+
+
+def cats_vs_dogs_loaders(batch_size=32, seed=0, per_class=(1000, 100, 400), size=224):
+    """Cats (0) vs dogs (1), ``size`` x ``size`` with ImageNet normalisation (the VGG
+    preprocessing), full profile; ``per_class`` = (train, val, test) images per class, drawn
+    at random with ``seed`` (default: Gildenblat's 1,000 + 1,000 train / 400 + 400 test, and
+    100 + 100 for validation from the remaining training images).
 
     Uses the Kaggle images when ``data/dogs-vs-cats/{train,test}/{cat,dog}/`` exists, otherwise
     torchvision's Oxford-IIIT Pet with binary labels (downloaded and checksum-verified into
-    ``data/oxford-iiit-pet``). 10 % of the training images are held out for validation.
+    ``data/oxford-iiit-pet``). Raises ValueError when a class has fewer images than asked.
     """
     from torchvision import transforms as T
     from torchvision.datasets import ImageFolder, OxfordIIITPet
 
-    tf = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+    if not (isinstance(per_class, tuple) and len(per_class) == 3
+            and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in per_class)):
+        raise ValueError(f"per_class must be a tuple of three positive ints (train, val, test), got {per_class!r}")
+    _check_size(size, 32)
+    tf = T.Compose([T.Resize(size * 8 // 7), T.CenterCrop(size), T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
     kaggle = config.DATA_DIR / "dogs-vs-cats"
     if all((kaggle / split / cls).is_dir() for split in ("train", "test") for cls in ("cat", "dog")):
         train, test = ImageFolder(kaggle / "train", tf), ImageFolder(kaggle / "test", tf)
+        train_labels, test_labels = train.targets, test.targets  # classes sorted: cat = 0, dog = 1
     else:
         root = config.DATA_DIR / "oxford-iiit-pet"
         kwargs = dict(target_types="binary-category", transform=tf)
         train = _download(OxfordIIITPet, root, "Oxford-IIIT Pet", split="trainval", **kwargs)
         test = _download(OxfordIIITPet, root, "Oxford-IIIT Pet", split="test", **kwargs)
-    train_idx, val_idx = _holdout(len(train), len(train) // 10, seed)
-    return loaders({"train": Subset(train, train_idx), "val": Subset(train, val_idx), "test": test},
-                   batch_size, seed)
+        # the binary labels (cat = 0, dog = 1) as torchvision read them from the annotation file,
+        # so that sampling does not decode every image
+        train_labels, test_labels = train._bin_labels, test._bin_labels
+    n_train, n_val, n_test = per_class
+    train_idx, val_idx = _per_class(train_labels, (n_train, n_val), seed)
+    (test_idx,) = _per_class(test_labels, (n_test,), seed)
+    return loaders({"train": Subset(train, train_idx), "val": Subset(train, val_idx),
+                    "test": Subset(test, test_idx)}, batch_size, seed)
+
+
+def _per_class(labels, counts, seed):
+    """Disjoint random index lists, the i-th with ``counts[i]`` images of every class of ``labels``."""
+    labels = torch.as_tensor(labels)
+    gen = torch.Generator().manual_seed(seed)
+    parts = [[] for _ in counts]
+    for cls in labels.unique().tolist():
+        idx = torch.nonzero(labels == cls).flatten()
+        if len(idx) < sum(counts):
+            raise ValueError(f"class {cls} has {len(idx)} images, fewer than the {sum(counts)} asked for ({counts})")
+        idx = idx[torch.randperm(len(idx), generator=gen)].tolist()
+        start = 0
+        for part, n in zip(parts, counts):
+            part += idx[start:start + n]
+            start += n
+    return [sorted(part) for part in parts]
 
 
 def _holdout(n, n_val, seed):

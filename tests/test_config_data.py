@@ -127,10 +127,30 @@ def test_kaggle_folder_is_used_when_present(monkeypatch, tmp_path):
             folder.mkdir(parents=True)
             for j in range(10):
                 Image.new("RGB", (300, 260), (i * 200, j * 20, 0)).save(folder / f"{j}.jpg")
-    loaders = data.cats_vs_dogs_loaders(batch_size=4)
+    loaders = data.cats_vs_dogs_loaders(batch_size=4, per_class=(6, 2, 5))
     x, y = next(iter(loaders["test"]))
     assert x.shape == (4, 3, 224, 224)
-    assert len(loaders["train"].dataset) + len(loaders["val"].dataset) == 20
+    sizes = {name: len(loader.dataset) for name, loader in loaders.items()}
+    assert sizes == {"train": 12, "val": 4, "test": 10}
+    assert not set(loaders["train"].dataset.indices) & set(loaders["val"].dataset.indices)
+    labels = [y for _, y in loaders["train"].dataset]
+    assert labels.count(0) == labels.count(1) == 6  # cat = 0, dog = 1, balanced
+    with pytest.raises(ValueError, match="class 0 has 10 images, fewer than the 11"):
+        data.cats_vs_dogs_loaders(per_class=(10, 1, 5))
+    with pytest.raises(ValueError, match="per_class must be a tuple of three positive ints"):
+        data.cats_vs_dogs_loaders(per_class=(10, 0, 5))
+
+
+def test_mnist_digits_relabels_in_the_given_order():
+    task = data.mnist_digits([9, 4], size=32)
+    full = data.mnist_subset(32)
+    assert {name: len(y) for name, (x, y) in task.items()} == {"train": 700, "val": 100, "test": 200}
+    x, y = task["test"]
+    fx, fy = full["test"]
+    assert torch.equal(x[y == 0], fx[fy == 9]) and torch.equal(x[y == 1], fx[fy == 4])
+    for bad in ([4], [4, 4], [4, 10], "49", [4, 9.0]):
+        with pytest.raises(ValueError, match="digits must be a list of at least two distinct digits"):
+            data.mnist_digits(bad)
 
 
 def test_threads_default_and_override(monkeypatch):

@@ -5,6 +5,7 @@ At width 1, 224x224 input and 3 channels, ``vgg16()`` has exactly the parameters
 ``torchvision.models.vgg16`` (138,357,544) and loads its state_dict. ``width`` scales every conv,
 ``input_size`` the spatial size, so the same topology runs on 32x32 MNIST on a laptop.
 """
+import torch
 import torch.nn as nn
 
 from ._checks import check_input, positive_int
@@ -81,3 +82,42 @@ class VGG(nn.Module):
 def vgg16(**kwargs):
     """VGG-16 (configuration D); keyword arguments as for :class:`VGG`."""
     return VGG("D", **kwargs)
+
+
+def transfer_head(in_features, hidden=4096, num_classes=2, dropout=0.5):
+    """The new classifier of Gildenblat's cats-vs-dogs transfer model (features -> logits):
+    Dropout, Linear(in_features, hidden), ReLU, Dropout, Linear(hidden, hidden), ReLU,
+    Linear(hidden, num_classes), in PyTorch's default initialisation. For torchvision's
+    VGG-16 at 224 px, in_features = 512 * 7 * 7 = 25088."""
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    hidden = positive_int(hidden, "hidden")
+    return nn.Sequential(nn.Dropout(dropout), nn.Linear(positive_int(in_features, "in_features"), hidden), nn.ReLU(),
+                         nn.Dropout(dropout), nn.Linear(hidden, hidden), nn.ReLU(),
+                         nn.Linear(hidden, positive_int(num_classes, "num_classes")))
+
+
+def imagenet_vgg16(weights="IMAGENET1K_V1"):
+    """VGG-16 (torchvision's layout, 224 x 224 RGB, 1000 classes) with torchvision's ImageNet
+    weights, which torchvision downloads once and checks against their published hash into
+    ``torch.hub.get_dir()``; ``weights=None``: randomly initialised (no download).
+    Raises :class:`course_lib.data.MissingDataError` with what to do when the download fails."""
+    from torchvision.models import VGG16_Weights
+
+    from ..data import MissingDataError
+
+    model = vgg16()
+    if weights is None:
+        return model
+    if weights not in VGG16_Weights.__members__:
+        raise ValueError(f"weights must be None or one of {list(VGG16_Weights.__members__)}, got {weights!r}")
+    entry = VGG16_Weights[weights]
+    try:
+        model.load_state_dict(entry.get_state_dict(progress=False, check_hash=True))
+    except (OSError, RuntimeError) as err:
+        raise MissingDataError(
+            f"The full profile needs torchvision's ImageNet VGG-16 weights ({entry.url}) in "
+            f"{torch.hub.get_dir()}/checkpoints, and downloading them failed ({type(err).__name__}: {err}).\n"
+            "Connect to the internet once, or copy that file there; or run the quick profile "
+            "(unset COURSE_PROFILE), which needs no download.") from None
+    return model

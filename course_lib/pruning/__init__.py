@@ -26,9 +26,11 @@ The currency between the pieces:
 from .activations import TAPS, record
 from .batchnorm import recalibrate_bn
 from .loop import prune_iteratively
-from .criteria import filter_norms, l1_norm, l2_norm, nonzero_fraction, random_scores
+from .criteria import (filter_norms, l1_norm, l2_norm, mean_activation, nonzero_fraction, oracle_loss_change,
+                       random_scores, taylor)
 from .figures import plot_coupling, plot_sensitivity
-from .plan import NORMALISATIONS, n_keep, plan_global, plan_largest, plan_random, plan_smallest, plan_table
+from .plan import (NORMALISATIONS, n_keep, normalised, plan_global, plan_largest, plan_random, plan_smallest, plan_table,
+                   unit_flops)
 from .report import latency_table, size_table
 from .sensitivity import choose_ratios, greedy_ratios, layer_sensitivity
 from .surgery import dependencies, mask_outgoing, prune, prune_, trace

@@ -1,7 +1,7 @@
 """Criteria: how important is each output unit (conv filter or linear neuron) of a layer?
 
-The shared interface every criterion of the course follows (L1 and L2 here; Taylor, APoZ,
-HRank, ... in later notebooks):
+The shared interface every criterion of the course follows (L1, L2, Taylor, mean activation,
+APoZ and the oracle here; HRank, ... in later notebooks):
 
     criterion(model, layers, **options) -> {name: scores}
 
@@ -13,10 +13,12 @@ Data-driven criteria take their data through ``options`` (e.g. ``loader=...``); 
 """
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .. import config
-from ..validate import check_model
+from ..validate import check_model, eval_mode
 from .activations import record
+from .surgery import dependencies
 
 
 def _layers(model, layers):
@@ -67,3 +69,71 @@ def nonzero_fraction(model, layers, loader, batches=None, device=None):
     _layers(model, layers)
     return record(model, loader, layers, lambda a, g: (a != 0).flatten(2).float().mean(2).sum(0),
                   tap="activation", batches=batches, device=device, desc="APoZ")
+
+
+def taylor(model, layers, loader, batches=None, device=None):
+    """Molchanov et al. 2017's first-order Taylor criterion, per unit:
+    Theta = mean over images of | mean over positions of (activation x d loss / d activation) |.
+
+    The "activation" is the layer's own output (the conv's map before BatchNorm and ReLU,
+    :func:`~course_lib.pruning.activations.record`'s ``"output"`` tap), as in the paper, and the
+    absolute value is taken per image, as the paper does ("computed for each example separately
+    and averaged"): signs that differ between images do not cancel. Ranked in eval mode
+    (dropout off). Scale Theta per layer (``plan_global(normalise="l2")``) before ranking globally.
+    """
+    _layers(model, layers)
+    return record(model, loader, layers, lambda a, g: (a * g).flatten(2).mean(2).abs().sum(0),
+                  tap="output", gradient=True, batches=batches, device=device, desc="Taylor")
+
+
+def mean_activation(model, layers, loader, batches=None, device=None):
+    """Per unit, the mean of its post-activation output (after its BatchNorm and ReLU) over
+    images and positions: Molchanov et al.'s "mean activation" baseline."""
+    _layers(model, layers)
+    return record(model, loader, layers, lambda a, g: a.flatten(2).mean(2).sum(0),
+                  tap="activation", batches=batches, device=device, desc="mean activation")
+
+
+def oracle_loss_change(model, layers, loader, batches=None, device=None):
+    """The oracle the criteria approximate: per unit, |C(D, unit removed) - C(D)|, the change of
+    the mean cross-entropy over the images of ``loader`` (the first ``batches`` batches) when the
+    unit's output is set to zero. It is zeroed after its BatchNorm and activation (the group's
+    ``activation``), which is exactly removing the unit (cutting its outgoing connections).
+
+    Costs one pass over the data per unit. Runs in eval mode; the model is not changed.
+    """
+    modules = _layers(model, layers)
+    device = device or config.device()
+    batch_list = []
+    for i, (x, y) in enumerate(loader):
+        if batches is not None and i >= batches:
+            break
+        batch_list.append((x.to(device), y.to(device)))
+    if not batch_list:
+        raise ValueError("loader must yield at least one batch")
+    groups = dependencies(model, tuple(batch_list[0][0].shape[1:]))
+    if any(name not in groups for name in modules):
+        raise ValueError(f"layers must be prunable layers (with a consumer) {list(groups)}, got {layers!r}")
+
+    def mean_loss():
+        total = sum(F.cross_entropy(model(x), y, reduction="sum").item() for x, y in batch_list)
+        return total / sum(len(y) for _, y in batch_list)
+
+    scores, all_modules = {}, dict(model.named_modules())
+    with eval_mode(model), torch.no_grad():
+        base = mean_loss()
+        for name in config.progress(modules, desc="oracle"):
+            tap = all_modules[groups[name].activation]
+            changes = []
+            for k in range(groups[name].units):
+                def zero(mod, args, out, k=k):
+                    out = out.clone()
+                    out[:, k] = 0
+                    return out
+                handle = tap.register_forward_hook(zero)
+                try:
+                    changes.append(abs(mean_loss() - base))
+                finally:
+                    handle.remove()
+            scores[name] = torch.tensor(changes)
+    return scores

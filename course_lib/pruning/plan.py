@@ -7,8 +7,9 @@ count to the nearest multiple of k (vectorised kernels work on blocks of channel
 import pandas as pd
 import torch
 
-from .. import config
+from .. import config, measure
 from ..validate import fraction, positive_int
+from .surgery import dependencies
 
 
 def _ratios(scores, ratios):
@@ -74,13 +75,18 @@ def plan_table(plan, scores):
 NORMALISATIONS = (None, "l2", "mean")
 
 
-def _normalised(s, normalise):
-    """Scores of one layer rescaled so that layers compare: ``"l2"`` divides by the layer's
-    Euclidean norm (Molchanov et al. 2017), ``"mean"`` by its mean, None leaves them."""
-    if normalise is None:
-        return s
-    scale = s.norm() if normalise == "l2" else s.mean()
-    return s / scale if scale > 0 else torch.zeros_like(s)
+def normalised(scores, normalise="l2"):
+    """``{layer: scores}`` with each layer's scores rescaled so that layers compare: ``"l2"``
+    divides by the layer's Euclidean norm, Theta / sqrt(sum_j Theta_j^2) (Molchanov et al. 2017),
+    ``"mean"`` by its mean, None leaves them (one of :data:`NORMALISATIONS`). An all-zero layer stays zero."""
+    _ratios(scores, 0.0)  # checks scores
+    if normalise not in NORMALISATIONS:
+        raise ValueError(f"normalise must be one of {NORMALISATIONS}, got {normalise!r}")
+    out = {}
+    for name, s in scores.items():
+        scale = 1.0 if normalise is None else s.norm() if normalise == "l2" else s.mean()
+        out[name] = s / scale if scale > 0 else torch.zeros_like(s)
+    return out
 
 
 def _unit_costs(cost, scores):
@@ -109,17 +115,16 @@ def plan_global(scores, amount, normalise="l2", min_keep=1, cost=None, round_to=
     as :func:`n_keep` does (so the total removed can differ from ``amount``).
     """
     _ratios(scores, 0.0)  # checks scores
+    keys = normalised({name: s.double() for name, s in scores.items()}, normalise)
     total = sum(len(s) for s in scores.values())
     if isinstance(amount, float):
         amount = round(fraction(amount, "amount", zero=False) * total)
     elif not isinstance(amount, int) or isinstance(amount, bool) or not 0 <= amount < total:
         raise ValueError(f"amount must be an int in [0, {total}) or a fraction in (0, 1), got {amount!r}")
-    if normalise not in NORMALISATIONS:
-        raise ValueError(f"normalise must be one of {NORMALISATIONS}, got {normalise!r}")
     positive_int(min_keep, "min_keep")
     positive_int(round_to, "round_to")
     costs = _unit_costs(cost, scores)
-    keys = {name: _normalised(s.double(), normalise) / costs[name] for name, s in scores.items()}
+    keys = {name: key / costs[name] for name, key in keys.items()}
     units = sorted((k.item(), position, name, i) for position, (name, key) in enumerate(keys.items())
                    for i, k in enumerate(key))  # ties go to the earlier layer, then the lower index
     order = {name: [] for name in scores}  # each layer's units, lowest-ranked first
@@ -138,3 +143,17 @@ def plan_global(scores, amount, normalise="l2", min_keep=1, cost=None, round_to=
         kept = min(n, max(min(round_to, n), min_keep, round_to * round(left[name] / round_to)))
         plan[name] = torch.tensor(sorted(ranked[n - kept:]), dtype=torch.int64)
     return plan
+
+
+def unit_flops(model, input_shape, layers=None):
+    """``{layer: FLOPs one of its units costs}`` (one input of ``input_shape``): its share of
+    the layer's own multiply-accumulates plus its share of the consumer's (removing a filter
+    also removes the next layer's input channel), times 2. The ``cost`` of a FLOPs-aware
+    :func:`plan_global`; exact for chains, where removing one unit saves exactly this much."""
+    groups = dependencies(model, input_shape)
+    layers = list(groups) if layers is None else layers
+    unknown = [name for name in layers if name not in groups]
+    if isinstance(layers, str) or not layers or unknown:
+        raise ValueError(f"layers must be a non-empty list of prunable layers {list(groups)}, got {layers!r}")
+    macs = dict(zip(*[measure.layer_table(model, input_shape)[c] for c in ("layer", "MACs")]))
+    return {name: 2 * (macs[name] + macs[groups[name].consumer]) / groups[name].units for name in layers}
