@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 
 from course_lib import measure
-from course_lib.pruning import l1_norm, mask_outgoing, plan_global, prune_iteratively
+from course_lib.pruning import l1_norm, mask_outgoing, plan_global, prune_iteratively, unit_flops
 
 
 def net():
@@ -66,7 +66,8 @@ def test_fine_tune_target_and_accuracy_rows():
     (dict(per_step=1.5), ValueError, "per_step must be a fraction"),
     (dict(steps=0), ValueError, "steps must be a positive int"),
     (dict(criterion="l1"), TypeError, "criterion must be a callable"),
-    (dict(fine_tune=3), TypeError, "fine_tune and target must be callables"),
+    (dict(fine_tune=3), TypeError, "fine_tune, target and cost must be callables"),
+    (dict(cost="flops"), TypeError, "fine_tune, target and cost must be callables"),
     (dict(layers=["9"]), ValueError, "layers must be a non-empty list of prunable layers"),
     (dict(model="net"), TypeError, "model must be a torch.nn.Module"),
 ])
@@ -74,3 +75,15 @@ def test_prune_iteratively_refuses_bad_arguments(kwargs, error, words):
     args = dict(model=net(), criterion=l1_norm, input_shape=SHAPE, per_step=2, steps=1) | kwargs
     with pytest.raises(error, match=words):
         prune_iteratively(**args)
+
+
+def test_cost_is_recomputed_on_the_current_network_every_step():
+    seen = []
+
+    def cost(model, layers):
+        seen.append([model.get_submodule(name).weight.shape[0] for name in layers])
+        return unit_flops(model, SHAPE, layers)
+
+    _, history, _ = prune_iteratively(net(), l1_norm, SHAPE, per_step=3, steps=3, cost=cost)
+    assert seen[0] == [6, 8, 10] and [sum(sizes) for sizes in seen] == [24, 21, 18]  # the current network's
+    assert history["removed"].tolist() == [0, 3, 6, 9]

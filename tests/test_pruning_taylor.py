@@ -163,3 +163,23 @@ def test_full_profile_path_on_a_tiny_image_folder_without_download(monkeypatch, 
     assert [len(scores[n]) for n in convs] == [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
     assert all(torch.isfinite(s).all() for s in scores.values())
     assert set(dependencies(model, (3, 64, 64))) == set(convs) | {"classifier.1", "classifier.4"}
+
+
+def test_exercise_checks_accept_right_answers_and_reject_wrong_ones(capsys):
+    from course_lib.checks import nb04
+
+    nb04.check_taylor_scores(lambda a, g: (a * g).flatten(2).mean(2).abs().mean(0))
+    nb04.check_l2_rescale(lambda scores: {k: s / s.pow(2).sum().sqrt() for k, s in scores.items()})
+    nb04.check_filter_flops(lambda c_in, k, side, c_next, k_next, side_next:
+                            2 * (c_in * k * k * side ** 2 + c_next * k_next * k_next * side_next ** 2))
+    assert capsys.readouterr().out.count("✓") == 3
+    wrong = [
+        (nb04.check_taylor_scores, lambda a, g: (a * g).mean((0, 2, 3)).abs(), "per image"),  # the blog's signed mean
+        (nb04.check_taylor_scores, lambda a, g: (a * g).abs().mean((0, 2, 3)), "is wrong"),  # |.| per position
+        (nb04.check_l2_rescale, lambda scores: {k: s / s.sum() for k, s in scores.items()}, "sqrt"),
+        (nb04.check_filter_flops, lambda c_in, k, side, c_next, k_next, side_next: 2 * c_in * k * k * side ** 2,
+         "next conv"),
+    ]
+    for check, answer, words in wrong:
+        with pytest.raises(AssertionError, match=words):
+            check(answer)

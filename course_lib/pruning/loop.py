@@ -28,7 +28,7 @@ def _measure(model, input_shape, loader, latency_batch, device, first=None):
 
 
 def prune_iteratively(model, criterion, input_shape, per_step, steps, select=plan_global, fine_tune=None,
-                      loader=None, target=None, layers=None, latency_batch=None, device=None):
+                      loader=None, target=None, layers=None, latency_batch=None, device=None, cost=None):
     """Prune a copy of ``model`` step by step; ``model`` itself is not changed.
 
     Each step scores the current network's units with ``criterion(model, layers)``, removes
@@ -37,6 +37,10 @@ def prune_iteratively(model, criterion, input_shape, per_step, steps, select=pla
     ``fine_tune(model)`` (e.g. a short :func:`course_lib.train.fit`; None: no fine-tuning) and
     measures params, FLOPs, bytes, accuracy on ``loader`` (if given) and, with
     ``latency_batch``, the median CPU latency (ms) of a batch of that size.
+
+    ``cost(model, layers)`` (e.g. ``lambda m, l: unit_flops(m, input_shape, l)``) makes the
+    selection cost-aware: it is recomputed on the current network every step and passed as
+    ``select(scores, n, cost=...)``, since a unit's FLOPs change as its neighbours shrink.
 
     ``per_step``: units per step, an int, or a fraction of the ORIGINAL units of ``layers``
     (default: every prunable layer). It stops after ``steps`` steps or as soon as
@@ -53,8 +57,8 @@ def prune_iteratively(model, criterion, input_shape, per_step, steps, select=pla
     for value, name in ((criterion, "criterion"), (select, "select")):
         if not callable(value):
             raise TypeError(f"{name} must be a callable, got {type(value).__name__}")
-    if (fine_tune is not None and not callable(fine_tune)) or (target is not None and not callable(target)):
-        raise TypeError("fine_tune and target must be callables or None")
+    if any(f is not None and not callable(f) for f in (fine_tune, target, cost)):
+        raise TypeError("fine_tune, target and cost must be callables or None")
     pruned = copy.deepcopy(model)
     groups = dependencies(pruned, input_shape)
     layers = list(groups) if layers is None else list(layers)
@@ -69,7 +73,8 @@ def prune_iteratively(model, criterion, input_shape, per_step, steps, select=pla
     rows = [{"step": 0, "removed": 0, **first}]
     for step in config.progress(range(1, steps + 1), desc="prune steps"):
         scores = criterion(pruned, layers)
-        plan = select(scores, min(per_step, sum(len(a) for a in alive.values()) - len(layers)))
+        n = min(per_step, sum(len(a) for a in alive.values()) - len(layers))
+        plan = select(scores, n) if cost is None else select(scores, n, cost=cost(pruned, layers))
         prune_(pruned, plan, input_shape)
         alive = {name: a[plan[name]] if name in plan else a for name, a in alive.items()}
         if fine_tune is not None:
