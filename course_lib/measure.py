@@ -126,12 +126,28 @@ def flop_counter(model, input_shape):
     return counter.get_total_flops(), per_module
 
 
+class _ByteCounter(io.RawIOBase):
+    """A write-only stream that counts the bytes written to it and keeps none of them."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def writable(self):
+        return True
+
+    def write(self, b):
+        self.count += len(b)
+        return len(b)
+
+
 def state_dict_bytes(model):
-    """Bytes of ``model.state_dict()`` serialized with ``torch.save`` (the size of its file)."""
+    """Bytes of ``model.state_dict()`` serialized with ``torch.save`` (the size of its file),
+    counted as they are written, so a 500 MB network costs no 500 MB buffer."""
     check_model(model)
-    buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
-    return buffer.getbuffer().nbytes
+    counter = _ByteCounter()
+    torch.save(model.state_dict(), counter)
+    return counter.count
 
 
 def summary(model, input_shape):

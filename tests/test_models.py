@@ -4,7 +4,7 @@ import torchvision
 
 from course_lib.measure import count_params, layer_table
 from course_lib.models.lenet import C3_TABLE, LeNet5, LeNet5Caffe, LeNet5Classic, LeNet300100, PartialConv2d
-from course_lib.models.vgg import VGG, vgg16
+from course_lib.models.vgg import VGG, conv_names, vgg16
 
 
 @pytest.mark.parametrize("batch_norm, reference", [(False, torchvision.models.vgg16),
@@ -47,8 +47,22 @@ def test_vgg_rejects_bad_arguments(kwargs, message):
 
 
 def test_vgg_rejects_unknown_cfg():
-    with pytest.raises(ValueError, match="cfg must be one of"):
-        VGG("Z")
+    for bad in ("Z", [64, "M"], [64, "M", "M", "M", "M", 0, "M"], [64, "M", "M", "M", "M", 2.5, "M"], ("M",) * 5):
+        with pytest.raises(ValueError, match="cfg must be one of"):
+            VGG(bad)
+
+
+def test_vgg_with_custom_widths_is_the_surgically_pruned_vgg():
+    """A VGG built with the widths a plan leaves has the pruned network's shapes, params and FLOPs."""
+    from course_lib.pruning import prune
+    full = vgg16(width=0.25, input_size=32, num_classes=2, hidden=16)
+    convs = [name for name, m in full.named_modules() if isinstance(m, torch.nn.Conv2d)]
+    kept = [3, 5, 7, 2, 11, 13, 1, 17, 19, 23, 29, 31, 9]
+    pruned = prune(full, {name: torch.arange(k) for name, k in zip(convs, kept)}, (3, 32, 32))
+    cfg = [*kept[:2], "M", *kept[2:4], "M", *kept[4:7], "M", *kept[7:10], "M", *kept[10:], "M"]
+    built = VGG(cfg, input_size=32, num_classes=2, hidden=16)
+    assert [tuple(p.shape) for p in built.parameters()] == [tuple(p.shape) for p in pruned.parameters()]
+    assert layer_table(built, (3, 32, 32))["MACs"].tolist() == layer_table(pruned, (3, 32, 32))["MACs"].tolist()
 
 
 @pytest.mark.parametrize("model, bad", [
@@ -98,3 +112,11 @@ def test_lenet_parameter_counts(builder, params):
 def test_lenet_rejects_bad_num_classes():
     with pytest.raises(ValueError, match="num_classes must be a positive int"):
         LeNet5(num_classes=0)
+
+
+def test_conv_names_are_the_papers():
+    names = conv_names(vgg16(width=0.125, input_size=32))
+    assert list(names.values())[:3] == ["conv1_1", "conv1_2", "conv2_1"] and names["features.28"] == "conv5_3"
+    assert len(names) == 13 and len(conv_names(VGG("E", batch_norm=True, width=0.125, input_size=32))) == 16
+    with pytest.raises(TypeError, match="model must be a VGG"):
+        conv_names(torch.nn.Linear(2, 2))

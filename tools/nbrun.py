@@ -11,7 +11,7 @@ Notebooks run from ``notebooks/`` with progress bars off, exactly as under ``pyt
 pass, or the first failing cell and its message, with wall seconds.
 Every run starts with a calibration figure: seconds of a fixed reference workload on this
 machine, so times from different machines can be compared.
-Budgets (idle 2-core CPU, quick profile): <= 60 s and <= 3 GB per notebook.
+Budgets (idle 2-core CPU, quick profile): <= 60 s (<= 75 s from notebook 04 on) and <= 3 GB per notebook.
 """
 import argparse
 import os
@@ -31,7 +31,12 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-BUDGET_S, BUDGET_GB = 60, 3.0
+BUDGET_S, BUDGET_LATER_S, BUDGET_GB = 60, 75, 3.0  # seconds: notebooks 00-03 / 04 and later
+
+
+def budget_s(name):
+    """The wall-time budget of notebook ``name`` (e.g. "04_taylor...")."""
+    return BUDGET_S if name[:2] < "04" else BUDGET_LATER_S
 PERTURBATIONS = {
     "native": {},
     "AVX2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"},  # a CPU without AVX-512
@@ -163,10 +168,10 @@ def main():
         if args.save:
             nbformat.write(nb, ipynb)
         total += seconds
-        over = "  OVER BUDGET" if seconds > BUDGET_S or rss / 1e9 > BUDGET_GB else ""
+        over = "  OVER BUDGET" if seconds > budget_s(name) or rss / 1e9 > BUDGET_GB else ""
         rows.append(f"{name:<40} {seconds:8.1f} s {rss / 1e9:8.2f} GB{over}")
         print(rows[-1], flush=True)
-    print(f"{'total':<40} {total:8.1f} s   (budget per notebook: {BUDGET_S} s, {BUDGET_GB} GB)")
+    print(f"{'total':<40} {total:8.1f} s   (budget per notebook: {BUDGET_S} s, {BUDGET_LATER_S} s from 04 on; {BUDGET_GB} GB)")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ CFGS = {
 class VGG(nn.Module):
     """A VGG network: (N, in_channels, H, W) with H, W >= 32 -> logits (N, num_classes).
 
-    cfg: "A" (VGG-11), "B" (13), "D" (16) or "E" (19); batch_norm: BatchNorm after every conv;
+    cfg: "A" (VGG-11), "B" (13), "D" (16) or "E" (19), or a list of conv widths with five "M"
+    (e.g. the widths a pruning plan left, before ``width`` scaling); batch_norm: BatchNorm after every conv;
     width: multiplier of conv channels (> 0); input_size: the side the classifier is sized for,
     a multiple of 32 (the average pool outputs input_size/32 squared); hidden: width of the two
     hidden fully connected layers.
@@ -32,8 +33,11 @@ class VGG(nn.Module):
     def __init__(self, cfg="D", batch_norm=False, width=1.0, input_size=224, in_channels=3,
                  num_classes=1000, hidden=4096, dropout=0.5):
         super().__init__()
-        if cfg not in CFGS:
-            raise ValueError(f"cfg must be one of {sorted(CFGS)}, got {cfg!r}")
+        if isinstance(cfg, str) and cfg in CFGS:
+            cfg = CFGS[cfg]
+        elif not (isinstance(cfg, list) and cfg.count("M") == 5 and all(
+                v == "M" or (isinstance(v, int) and not isinstance(v, bool) and v > 0) for v in cfg)):
+            raise ValueError(f"cfg must be one of {sorted(CFGS)} or a list of conv widths and five 'M' pools, got {cfg!r}")
         if not isinstance(width, (int, float)) or isinstance(width, bool) or width <= 0:
             raise ValueError(f"width must be a positive number, got {width!r}")
         if not isinstance(input_size, int) or input_size < 32 or input_size % 32:
@@ -42,7 +46,7 @@ class VGG(nn.Module):
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         self.in_channels = positive_int(in_channels, "in_channels")
         layers, channels = [], in_channels
-        for v in CFGS[cfg]:
+        for v in cfg:
             if v == "M":
                 layers.append(nn.MaxPool2d(2, 2))
                 continue
@@ -121,3 +125,18 @@ def imagenet_vgg16(weights="IMAGENET1K_V1"):
             "Connect to the internet once, or copy that file there; or run the quick profile "
             "(unset COURSE_PROFILE), which needs no download.") from None
     return model
+
+
+def conv_names(model):
+    """``{qualified name: "conv<block>_<i>"}`` for the convs of a VGG's ``features``, the paper's
+    names (e.g. ``"features.28": "conv5_3"`` in VGG-16): a block ends at each max-pool."""
+    if not isinstance(getattr(model, "features", None), nn.Sequential):
+        raise TypeError(f"model must be a VGG with a Sequential 'features', got {type(model).__name__}")
+    names, block, i = {}, 1, 0
+    for index, m in enumerate(model.features):
+        if isinstance(m, nn.MaxPool2d):
+            block, i = block + 1, 0
+        elif isinstance(m, nn.Conv2d):
+            i += 1
+            names[f"features.{index}"] = f"conv{block}_{i}"
+    return names

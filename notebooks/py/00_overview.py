@@ -137,15 +137,15 @@ plt.show()
 # %% [markdown]
 # So the two goals pull in different directions: to make the **file** smaller, compress the fully
 # connected layers (Deep Compression, notebook 08; low-rank factorization is planned); to make it
-# **faster**, remove work from the convolutions (filter pruning, notebook 03, with more criteria
-# planned).
+# **faster**, remove work from the convolutions (filter pruning: the L1 norm in notebook 03, the
+# Taylor criterion in notebook 04, more criteria planned).
 
 # %% [markdown]
 # ## 3. A map of the methods
 #
 # | family | idea | what shrinks | notebooks |
 # |---|---|---|---|
-# | **pruning** | remove weights, filters or layers that matter least | params; FLOPs and latency if the pruning is structured | 03, 08 (04–07, 09 planned) |
+# | **pruning** | remove weights, filters or layers that matter least | params; FLOPs and latency if the pruning is structured | 03, 04, 08 (05–07, 09 planned) |
 # | **quantization** | fewer bits per weight, shared weights (codebooks), entropy coding | bytes (and latency on hardware with low-bit arithmetic) | 08 |
 # | **low-rank factorization** | replace a weight matrix/tensor by a product of thin ones | params and FLOPs | planned (11) |
 # | **knowledge distillation** | train a small student on a large teacher's soft outputs | everything — you pick the student | planned (12) |

@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader, Subset
 
 from course_lib import cache, config, data, measure, stats, train
 from course_lib.checks import nb03
-from course_lib.models.vgg import vgg16
+from course_lib.models.vgg import conv_names, vgg16
 from course_lib.notebook import show_source
 from course_lib.pruning import (choose_ratios, dependencies, greedy_ratios, l1_norm, latency_table,
                                 layer_sensitivity, mask_outgoing, plan_largest, plan_random, plan_smallest,
@@ -134,7 +134,7 @@ def run(model, phases, seed=0):
 
 model = make_vgg()
 CONVS = [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
-VGG_NAMES = dict(zip(CONVS, [f"conv{s}_{i}" for s, n in enumerate((2, 2, 3, 3, 3), 1) for i in range(1, n + 1)]))
+VGG_NAMES = conv_names(model)  # {"features.0": "conv1_1", ...}
 print(f"{len(CONVS)} conv layers, filters per layer: {[model.get_submodule(n).out_channels for n in CONVS]}")
 size_table({"VGG-16 (this profile)": model}, SHAPE)
 
