@@ -118,15 +118,8 @@ def test_full_profile_missing_data_gives_one_clear_message(monkeypatch, tmp_path
         data.mnist_loaders()
 
 
-def test_kaggle_folder_is_used_when_present(monkeypatch, tmp_path):
-    from PIL import Image
-    monkeypatch.setattr(config, "DATA_DIR", tmp_path)
-    for split in ("train", "test"):
-        for i, cls in enumerate(("cat", "dog")):
-            folder = tmp_path / "dogs-vs-cats" / split / cls
-            folder.mkdir(parents=True)
-            for j in range(10):
-                Image.new("RGB", (300, 260), (i * 200, j * 20, 0)).save(folder / f"{j}.jpg")
+def test_kaggle_folder_is_used_when_present(kaggle_folder):
+    kaggle_folder(10, (300, 260))
     loaders = data.cats_vs_dogs_loaders(batch_size=4, per_class=(6, 2, 5))
     x, y = next(iter(loaders["test"]))
     assert x.shape == (4, 3, 224, 224)

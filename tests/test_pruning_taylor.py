@@ -9,7 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from course_lib import config, data, measure
+from course_lib import data, measure
 from course_lib.models import vgg
 from course_lib.pruning import (dependencies, mean_activation, normalised, oracle_loss_change, plan_global, prune,
                                 taylor, unit_flops)
@@ -145,15 +145,8 @@ def test_imagenet_weights_offline_give_one_clear_message(monkeypatch):
         vgg.imagenet_vgg16("IMAGENET")
 
 
-def test_full_profile_path_on_a_tiny_image_folder_without_download(monkeypatch, tmp_path):
-    from PIL import Image
-    monkeypatch.setattr(config, "DATA_DIR", tmp_path)
-    for split in ("train", "test"):
-        for i, cls in enumerate(("cat", "dog")):
-            folder = tmp_path / "dogs-vs-cats" / split / cls
-            folder.mkdir(parents=True)
-            for j in range(4):
-                Image.new("RGB", (90, 70), (i * 200, j * 50, 90)).save(folder / f"{j}.jpg")
+def test_full_profile_path_on_a_tiny_image_folder_without_download(kaggle_folder):
+    kaggle_folder(4, (90, 70))
     loaders = data.cats_vs_dogs_loaders(batch_size=2, per_class=(2, 1, 2), size=64)
     model = vgg.imagenet_vgg16(weights=None)
     model.classifier = vgg.transfer_head(512 * 7 * 7, hidden=16)

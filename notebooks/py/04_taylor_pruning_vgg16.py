@@ -356,6 +356,7 @@ plt.tight_layout()
 plt.show()
 
 # %%
+# NBVAL_IGNORE_OUTPUT
 blocks = first.assign(block=first["VGG"].str[4]).groupby("block")[["removed", "units"]].sum()
 share = blocks["removed"] / blocks["units"]
 print({f"block {b}": round(100 * v, 1) for b, v in share.items()}, "% of each block's filters removed")
@@ -542,6 +543,7 @@ print("the FLOPs-aware ranking keeps fewer filters in conv1 and conv2 and makes 
 # full profile these are the pruned networks' own shapes.)
 
 # %%
+# NBVAL_IGNORE_OUTPUT
 def full_scale(widths):
     """VGG-16 for 224 x 224 RGB with the blog's 2-class head and ``widths`` filters in its 13 convs."""
     widths = iter(widths)
@@ -624,6 +626,7 @@ pd.DataFrame({
 #   accuracy after every step.
 #
 # %%
+# NBVAL_IGNORE_OUTPUT
 fc_rest = 4096 * 4096 + 4096 + 4096 * 2 + 2  # fc2 and fc3 with biases, which no conv pruning touches
 blog_max = (150e6 / 4 - fc_rest - 4096) / (49 * 4096)  # fc1 inputs left in a 150 MB file of fp32 weights
 ours_kept = results["Taylor"][0].get_submodule("features.28").out_channels / units["features.28"]
