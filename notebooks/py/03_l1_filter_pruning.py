@@ -383,7 +383,7 @@ sizes_a
 # %% [markdown]
 # The masks change nothing that is measured: the parameter count and FLOPs stay, and the file
 # *grows* (`weight_orig` plus a `weight_mask` of the same size). Now the latency measured on this
-# CPU, one thread, best of nine interleaved rounds (a shared machine can stall for seconds; the
+# CPU, one thread, best of nine interleaved rounds of seven calls each (a shared machine can stall for seconds; the
 # best of many rounds is what the network costs when it is not disturbed). Latency depends on the shapes only, not on the
 # weights, so we also time the network our sensitivity plan (section 4) will produce.
 
@@ -392,7 +392,7 @@ sizes_a
 ours = prune(model, plan, SHAPE)
 ours_8 = prune(model, plan_smallest(scores, choices["cheapest step first"], round_to=8), SHAPE)
 timed = {**compare, "surgery, our plan": ours, "surgery, our plan, counts rounded to 8": ours_8}
-lat = latency_table(timed, SHAPE, batch_sizes=(1, 64), rounds=9, spread=True)  # best of 9 interleaved rounds
+lat = latency_table(timed, SHAPE, batch_sizes=(1, 64), rounds=9, repeats=7, spread=True)  # best of 9 interleaved rounds
 LATENCY = [c for c in lat.columns if c.startswith("latency")]
 plans = ["surgery, our plan", "surgery, our plan, counts rounded to 8"]
 rounding = lat.loc[plans[0], "latency ms (batch 64)"] / lat.loc[plans[1], "latency ms (batch 64)"]
