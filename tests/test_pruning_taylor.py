@@ -111,6 +111,7 @@ def test_unit_flops_is_what_removing_one_unit_saves():
     (lambda m, l: mean_activation(m, ["0"], l, batches=0), ValueError, "batches"),
     (lambda m, l: oracle_loss_change(m, ["8"], l), ValueError, "prunable layers"),
     (lambda m, l: oracle_loss_change(m, ["0"], []), ValueError, "at least one batch"),
+    (lambda m, l: oracle_loss_change(m, ["0"], l, batches=0), ValueError, "batches"),
     (lambda m, l: oracle_loss_change("net", ["0"], l), TypeError, "model"),
 ])
 def test_criteria_refuse_bad_arguments(call, error, words):

@@ -13,10 +13,9 @@ Data-driven criteria take their data through ``options`` (e.g. ``loader=...``); 
 """
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-from .. import config
-from ..validate import check_model, eval_mode
+from .. import config, train
+from ..validate import check_model, positive_int
 from .activations import record
 from .surgery import dependencies
 
@@ -76,10 +75,11 @@ def taylor(model, layers, loader, batches=None, device=None):
     Theta = mean over images of | mean over positions of (activation x d loss / d activation) |.
 
     The "activation" is the layer's own output (the conv's map before BatchNorm and ReLU,
-    :func:`~course_lib.pruning.activations.record`'s ``"output"`` tap), as in the paper, and the
-    absolute value is taken per image, as the paper does ("computed for each example separately
-    and averaged"): signs that differ between images do not cancel. Ranked in eval mode
-    (dropout off). Scale Theta per layer (``plan_global(normalise="l2")``) before ranking globally.
+    :func:`~course_lib.pruning.activations.record`'s ``"output"`` tap), where Gildenblat's code
+    reads it; without BatchNorm, reading it after the ReLU gives the same scores. The absolute
+    value is taken per image, as the paper computes the criterion for each example and then
+    averages: signs that differ between images do not cancel. Ranked in eval mode (dropout off).
+    Scale Theta per layer (``plan_global(normalise="l2")``) before ranking globally.
     """
     _layers(model, layers)
     return record(model, loader, layers, lambda a, g: (a * g).flatten(2).mean(2).abs().sum(0),
@@ -103,6 +103,8 @@ def oracle_loss_change(model, layers, loader, batches=None, device=None):
     Costs one pass over the data per unit. Runs in eval mode; the model is not changed.
     """
     modules = _layers(model, layers)
+    if batches is not None:
+        positive_int(batches, "batches")
     device = device or config.device()
     batch_list = []
     for i, (x, y) in enumerate(loader):
@@ -115,25 +117,22 @@ def oracle_loss_change(model, layers, loader, batches=None, device=None):
     if any(name not in groups for name in modules):
         raise ValueError(f"layers must be prunable layers (with a consumer) {list(groups)}, got {layers!r}")
 
-    def mean_loss():
-        total = sum(F.cross_entropy(model(x), y, reduction="sum").item() for x, y in batch_list)
-        return total / sum(len(y) for _, y in batch_list)
+    def mean_loss():  # in eval mode, without gradients; the model's flags are restored
+        return train.evaluate(model, batch_list, device)["loss"]
 
-    scores, all_modules = {}, dict(model.named_modules())
-    with eval_mode(model), torch.no_grad():
-        base = mean_loss()
-        for name in config.progress(modules, desc="oracle"):
-            tap = all_modules[groups[name].activation]
-            changes = []
-            for k in range(groups[name].units):
-                def zero(mod, args, out, k=k):
-                    out = out.clone()
-                    out[:, k] = 0
-                    return out
-                handle = tap.register_forward_hook(zero)
-                try:
-                    changes.append(abs(mean_loss() - base))
-                finally:
-                    handle.remove()
-            scores[name] = torch.tensor(changes)
+    scores, all_modules, base = {}, dict(model.named_modules()), mean_loss()
+    for name in config.progress(modules, desc="oracle"):
+        tap = all_modules[groups[name].activation]
+        changes = []
+        for k in range(groups[name].units):
+            def zero(mod, args, out, k=k):
+                out = out.clone()
+                out[:, k] = 0
+                return out
+            handle = tap.register_forward_hook(zero)
+            try:
+                changes.append(abs(mean_loss() - base))
+            finally:
+                handle.remove()
+        scores[name] = torch.tensor(changes)
     return scores
