@@ -20,12 +20,13 @@ The currency between the pieces:
 - the *surgery* applies a plan and returns a genuinely smaller network, see :mod:`.surgery`;
 - :mod:`.sensitivity` prunes one layer at a time to choose per-layer ratios (Li et al. 2016);
 - :func:`.loop.prune_iteratively` repeats score -> select -> surgery -> fine-tune -> measure;
+- :mod:`.thinet` prunes layer by layer by how well the next layer is reconstructed (ThiNet);
 - :func:`.batchnorm.recalibrate_bn` re-estimates BatchNorm statistics after surgery;
 - :mod:`.report` tabulates sizes and measured latency before and after, :mod:`.figures` draws.
 """
 from .activations import TAPS, record
 from .batchnorm import recalibrate_bn
-from .loop import prune_iteratively
+from .loop import history_row, prune_iteratively
 from .criteria import (filter_norms, l1_norm, l2_norm, mean_activation, nonzero_fraction, oracle_loss_change,
                        random_scores, taylor)
 from .figures import plot_coupling, plot_sensitivity
@@ -34,3 +35,4 @@ from .plan import (NORMALISATIONS, n_keep, normalised, plan_global, plan_largest
 from .report import latency_table, size_table
 from .sensitivity import choose_ratios, greedy_ratios, layer_sensitivity
 from .surgery import dependencies, mask_outgoing, prune, prune_, trace
+from .thinet import contributions, greedy_removal, rescale_weights, scale_inputs_, thinet_prune

@@ -50,10 +50,11 @@ def record(model, loader, layers, reduce, tap="output", gradient=False, batches=
     tensor ``a`` of one batch as (N, units, ...) and, with ``gradient=True``, ``g`` of the same
     shape, the gradient of the batch's *summed* cross-entropy with respect to ``a`` (so each image
     contributes the gradient of its own loss), else ``None``; it returns a (units,) tensor summed
-    over the batch's images. ``batches`` limits how many batches are read (default: all).
+    over the batch's images, or None when it keeps what it needs itself (ThiNet's sampler).
+    ``batches`` limits how many batches are read (default: all).
 
     Returns ``{name: (units,) tensor}``: the sum of ``reduce`` over the batches divided by the
-    number of images, i.e. a mean per image. Nothing but one batch's tapped tensors is held at a
+    number of images, i.e. a mean per image (no entry for a layer whose ``reduce`` returned None). Nothing but one batch's tapped tensors is held at a
     time. The model is not changed: it runs in eval mode (dropout off, BatchNorm statistics
     frozen), its training flags are restored and the hooks removed afterwards even when a batch
     raises; gradients are taken with ``torch.autograd.grad`` so no ``.grad`` is written and no
@@ -95,6 +96,8 @@ def record(model, loader, layers, reduce, tap="output", gradient=False, batches=
                             g = torch.zeros_like(a)
                         units = groups[name].units
                         value = reduce(_per_unit(a.detach(), units), None if g is None else _per_unit(g, units))
+                        if value is None:
+                            continue
                         if not isinstance(value, torch.Tensor) or value.shape != (units,):
                             raise ValueError(f"reduce must return a ({units},) tensor for layer {name!r}, got "
                                              f"{getattr(value, 'shape', type(value).__name__)}")

@@ -12,9 +12,10 @@ from .plan import plan_global
 from .surgery import dependencies, prune_
 
 
-def _measure(model, input_shape, loader, latency_batch, device, first=None):
-    """One history row's measures of ``model``: sizes (also as % of ``first``'s, the original
-    row), accuracy on ``loader``, CPU latency."""
+def history_row(model, input_shape, loader=None, latency_batch=None, device=None, first=None):
+    """One row of a pruning history: ``model``'s params, FLOPs, bytes (:func:`course_lib.measure.summary`),
+    "params %" and "FLOPs %" of ``first`` (the original's row; default: this one), accuracy on
+    ``loader`` (if given) and, with ``latency_batch``, the median CPU latency (ms) of such a batch."""
     row = measure.summary(model, input_shape)
     first = first or row
     row["params %"] = round(100 * row["params"] / first["params"], 2)
@@ -69,7 +70,7 @@ def prune_iteratively(model, criterion, input_shape, per_step, steps, select=pla
     if isinstance(per_step, float):
         per_step = max(1, round(fraction(per_step, "per_step", zero=False) * total))
     positive_int(per_step, "per_step")
-    first = _measure(pruned, input_shape, loader, latency_batch, device)
+    first = history_row(pruned, input_shape, loader, latency_batch, device)
     rows = [{"step": 0, "removed": 0, **first}]
     for step in config.progress(range(1, steps + 1), desc="prune steps"):
         scores = criterion(pruned, layers)
@@ -80,7 +81,7 @@ def prune_iteratively(model, criterion, input_shape, per_step, steps, select=pla
         if fine_tune is not None:
             fine_tune(pruned)
         rows.append({"step": step, "removed": total - sum(len(a) for a in alive.values()),
-                     **_measure(pruned, input_shape, loader, latency_batch, device, first)})
+                     **history_row(pruned, input_shape, loader, latency_batch, device, first)})
         if target is not None and target(rows[-1]):
             break
     history = pd.DataFrame(rows)

@@ -27,9 +27,9 @@ import torch.nn.utils.prune as torch_prune
 from IPython.display import display
 from torch.utils.data import DataLoader, Subset
 
-from course_lib import cache, config, data, measure, stats, train
+from course_lib import baselines, cache, config, measure, stats, train
 from course_lib.checks import nb03
-from course_lib.models.vgg import conv_names, vgg16
+from course_lib.models.vgg import conv_names
 from course_lib.notebook import show_source
 from course_lib.pruning import (choose_ratios, dependencies, greedy_ratios, l1_norm, latency_table,
                                 layer_sensitivity, mask_outgoing, plan_largest, plan_random, plan_smallest,
@@ -91,48 +91,24 @@ show_source(surgery.prune_)
 # The course's VGG-16 with BatchNorm, torchvision's layout (`features` → `avgpool` → `classifier`).
 # Quick profile: width × 1/8 (8 … 64 filters per layer), 32 × 32 MNIST digits, two hidden layers
 # of 64. Full profile: the paper's setting, full-width VGG-16 on CIFAR-10 with a 512-512 classifier.
-# ImageNet VGG initialises its 4096-wide linear layers with N(0, 0.01); in a 64-wide head that
-# starves the gradient, so we reset them to PyTorch's default initialisation.
+# It lives in `course_lib.baselines`, because notebooks 05 and 06 start from the same trained
+# network:
 
 # %%
-if FULL:
-    loaders = data.cifar10_loaders(batch_size=128)
-    SHAPE, WIDTH, HIDDEN, IN = (3, 32, 32), 1.0, 512, 3
-    BASELINE = [("sgd", 0.05, 60), ("sgd", 0.005, 20), ("sgd", 0.0005, 10)]  # (optimizer, lr, epochs)
-    RETRAIN = [("sgd", 0.001, 40)]  # the paper retrains 40 epochs at lr 0.001
-    WEIGHT_DECAY, N_SENS, N_CALIB, SEEDS = 5e-4, 5000, 512, (0, 1)
-else:
-    loaders = data.mnist_loaders(batch_size=128, size=32)
-    SHAPE, WIDTH, HIDDEN, IN = (1, 32, 32), 0.125, 64, 1
-    BASELINE = [("adam", 2e-3, 8), ("adam", 2e-4, 3)]  # to a validation plateau
-    RETRAIN = BASELINE  # the baseline's own schedule (section 6 says why)
-    WEIGHT_DECAY, N_SENS, N_CALIB, SEEDS = 0.0, 250, 256, (0, 1)  # SEEDS: retraining runs
-
-
-def make_vgg():
-    model = vgg16(batch_norm=True, width=WIDTH, input_size=32, in_channels=IN, num_classes=10,
-                  hidden=HIDDEN, dropout=0.3 if not FULL else 0.5)
-    for m in model.classifier:
-        if isinstance(m, nn.Linear):
-            m.reset_parameters()
-    return model.to(config.device())
+VGG = baselines.settings()
+SHAPE, BASELINE, WEIGHT_DECAY = VGG["shape"], VGG["schedule"], VGG["weight_decay"]
+RETRAIN = [("sgd", 0.001, 40)] if FULL else BASELINE  # the paper retrains 40 epochs at lr 0.001; quick: section 6 says why
+N_SENS, N_CALIB, SEEDS = (5000, 512, (0, 1)) if FULL else (250, 256, (0, 1))  # SEEDS: retraining runs
+loaders = baselines.course_loaders()
+show_source(baselines.make_course_vgg)
 
 
 def run(model, phases, seed=0):
-    """Train ``model`` in place through ``(optimizer, lr, epochs)`` phases; the validation curve.
-
-    ``seed`` fixes dropout and the order of the training batches, so two runs with the same seed
-    see the same batches whatever ran before them.
-    """
-    data.reseed(loaders, seed)
-    history = []
-    for optimizer, lr, epochs in phases:
-        history += train.fit(model, loaders["train"], loaders["val"], epochs=epochs, lr=lr,
-                             optimizer=optimizer, weight_decay=WEIGHT_DECAY)
-    return [round(row["val_acc"], 3) for row in history]
+    """Train ``model`` in place through ``(optimizer, lr, epochs)`` phases; the validation curve."""
+    return baselines.run_phases(model, loaders, phases, seed, WEIGHT_DECAY)
 
 
-model = make_vgg()
+model = baselines.make_course_vgg()
 CONVS = [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
 VGG_NAMES = conv_names(model)  # {"features.0": "conv1_1", ...}
 print(f"{len(CONVS)} conv layers, filters per layer: {[model.get_submodule(n).out_channels for n in CONVS]}")
@@ -144,10 +120,7 @@ size_table({"VGG-16 (this profile)": model}, SHAPE)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-RECIPE = {"net": "vgg16_bn", "width": WIDTH, "hidden": HIDDEN, "in_channels": IN, "profile": config.profile(),
-          "data": "cifar10" if FULL else "mnist subset, 32 px", "batch_size": 128, "schedule": BASELINE,
-          "weight_decay": WEIGHT_DECAY, "seed": 0}
-model, curve = cache.trained("l1_vgg16_baseline", RECIPE, lambda: copy.deepcopy(model), lambda net: run(net, BASELINE))
+model, curve = baselines.course_vgg(loaders)
 print("validation accuracy per epoch:", curve)
 base_val = train.evaluate(model, loaders["val"])["accuracy"]
 base_acc = train.evaluate(model, loaders["test"])["accuracy"]
@@ -467,8 +440,10 @@ retrained = {}
 for seed in SEEDS:
     retrained[seed] = copy.deepcopy(ours)
     print(f"retraining, seed {seed}, validation accuracy per epoch:", run(retrained[seed], RETRAIN, seed))
-control = copy.deepcopy(model)
-print("control (dense, same extra epochs, seed 0):        ", run(control, RETRAIN, seed=0))
+# the control depends only on the baseline and this schedule, so it is cached like the baseline
+control, control_curve = cache.trained("course_vgg16_control", {"from": baselines.recipe(), "extra": RETRAIN, "seed": 0},
+                                       lambda: copy.deepcopy(model), lambda net: run(net, RETRAIN, seed=0))
+print("control (dense, same extra epochs, seed 0):        ", control_curve)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -650,10 +625,10 @@ nb03.check_params_removed(params_removed)
 #
 # **Exercise 5 (open).** Is it the kept weights or only the smaller shape? Train the pruned
 # architecture from scratch with the same schedule (Liu et al., *Rethinking the value of network
-# pruning*, 2019): after `config.seed_everything(1)` (so that it does not start from the baseline's
-# initialisation), `scratch = prune(make_vgg(), plan, SHAPE)` has the shapes of `pruned` and fresh
-# random weights; then `run(scratch, RETRAIN, seed)` for each seed in `SEEDS`. Compare the mean
-# with the retrained networks'. On a task this easy, what would you expect?
+# pruning*, 2019): `scratch = prune(baselines.make_course_vgg(seed=1), plan, SHAPE)` has the
+# shapes of `pruned` and fresh random weights (seed 1: not the baseline's initialisation); then
+# `run(scratch, RETRAIN, seed)` for each seed in `SEEDS`. Compare the mean with the retrained
+# networks'. On a task this easy, what would you expect?
 #
 # **Exercise 6 (open).** Replace `l1_norm` by `l2_norm` in the sensitivity sweep of three layers.
 # Do the curves change? Li et al. report that L1 and L2 rank filters almost identically; explain
