@@ -1,10 +1,11 @@
 import pytest
 import torch
 import torchvision
+import torch.nn as nn
 
 from course_lib.measure import count_params, layer_table
 from course_lib.models.lenet import C3_TABLE, LeNet5, LeNet5Caffe, LeNet5Classic, LeNet300100, PartialConv2d
-from course_lib.models.vgg import VGG, conv_names, vgg16
+from course_lib.models.vgg import VGG, conv_names, vgg16, with_gap_head
 
 
 @pytest.mark.parametrize("batch_norm, reference", [(False, torchvision.models.vgg16),
@@ -120,3 +121,20 @@ def test_conv_names_are_the_papers():
     assert len(names) == 13 and len(conv_names(VGG("E", batch_norm=True, width=0.125, input_size=32))) == 16
     with pytest.raises(TypeError, match="model must be a VGG"):
         conv_names(torch.nn.Linear(2, 2))
+
+
+def test_gap_head_replaces_the_classifier_by_one_linear_layer():
+    model = vgg16(width=0.125, input_size=32, in_channels=1, num_classes=10, hidden=64).eval()
+    gap = with_gap_head(model).eval()
+    assert isinstance(gap.classifier, nn.Sequential) and len(gap.classifier) == 1
+    assert gap.classifier[0].in_features == 64 and gap.classifier[0].out_features == 10
+    assert torch.equal(gap.features[0].weight, model.features[0].weight) and gap.features[0] is not model.features[0]
+    assert gap(torch.zeros(2, 1, 32, 32)).shape == (2, 10)
+    assert with_gap_head(model, num_classes=3)(torch.zeros(1, 1, 64, 64)).shape == (1, 3)
+    # VGG-16 at 224 px: 14,714,688 conv parameters + 512 * 1000 + 1000
+    full = with_gap_head(VGG("D"))
+    assert sum(p.numel() for p in full.parameters()) == 14_714_688 + 513_000
+    with pytest.raises(TypeError, match="VGG"):
+        with_gap_head(nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="num_classes"):
+        with_gap_head(model, num_classes=0)

@@ -5,6 +5,8 @@ At width 1, 224x224 input and 3 channels, ``vgg16()`` has exactly the parameters
 ``torchvision.models.vgg16`` (138,357,544) and loads its state_dict. ``width`` scales every conv,
 ``input_size`` the spatial size, so the same topology runs on 32x32 MNIST on a laptop.
 """
+import copy
+
 import torch
 import torch.nn as nn
 
@@ -140,3 +142,18 @@ def conv_names(model):
             i += 1
             names[f"features.{index}"] = f"conv{block}_{i}"
     return names
+
+
+def with_gap_head(model, num_classes=None):
+    """A copy of the VGG ``model`` with ThiNet-GAP's head (Luo et al. 2017): the average pool and
+    the three fully connected layers replaced by a global average pool and one linear layer, last
+    conv's channels -> ``num_classes`` (default: the old head's outputs), in PyTorch's default
+    initialisation: it has to be trained. The convs keep their weights."""
+    if not isinstance(model, VGG):
+        raise TypeError(f"model must be a course_lib VGG, got {type(model).__name__}")
+    convs = [m for m in model.features if isinstance(m, nn.Conv2d)]
+    outputs = model.classifier[-1].out_features if num_classes is None else positive_int(num_classes, "num_classes")
+    gap = copy.deepcopy(model)
+    gap.avgpool = nn.AdaptiveAvgPool2d(1)
+    gap.classifier = nn.Sequential(nn.Linear(convs[-1].out_channels, outputs))
+    return gap.to(convs[-1].weight.device)
