@@ -27,7 +27,19 @@ from .plan import n_keep
 from .surgery import dependencies, prune_
 
 
-def contributions(model, layer, loader, positions=10, batches=None, seed=0, device=None):
+def norm_scale(model, groups, name):
+    """Per output unit of layer ``name``, the factor gamma / sqrt(var + eps) of the BatchNorm right
+    after it, as a (units,) tensor (all ones when none follows or the layer has no group)."""
+    norms = groups[name].norms if name in groups else ()
+    layer = model.get_submodule(name)
+    if not norms:
+        return torch.ones(layer.weight.shape[0])
+    bn = model.get_submodule(norms[0])
+    weight = bn.weight.detach() if bn.affine else torch.ones_like(bn.running_var)
+    return (weight / torch.sqrt(bn.running_var + bn.eps)).cpu()
+
+
+def contributions(model, layer, loader, positions=10, batches=None, seed=0, after_norm=True, device=None):
     """ThiNet's training examples for ``layer``'s channels, read on the images of ``loader``.
 
     For each image, ``positions`` random (output unit, location) pairs of the consumer (layer
@@ -35,8 +47,14 @@ def contributions(model, layer, loader, positions=10, batches=None, seed=0, devi
     (= output channel of ``layer``): x_c = sum over the kernel window of W[k, c] * the input
     patch of channel c (a linear consumer after flattening: over channel c's block of features).
 
+    With ``after_norm`` and a BatchNorm after the consumer, each sample is multiplied by that
+    BatchNorm's factor gamma_k / sqrt(var_k + eps) for its unit k: the errors are then measured
+    where the network uses them, after normalisation, as ThiNet would measure them on the same
+    network with its BatchNorms folded into the convs (unit k's output is then scaled by that
+    factor). Without it a unit whose raw outputs are large dominates the fit.
+
     Returns ``(x, y, where)``: x (n, C) float64 with n = images * positions, y = x.sum(1) (n,),
-    the consumer's output minus its bias at the samples, and where (n, 3) long: (image index in
+    the consumer's output minus its bias at the samples (times the BatchNorm factor), and where (n, 3) long: (image index in
     loader order, output unit, location index in the consumer's output map, 0 for a linear).
     The model is not changed.
     """
@@ -46,6 +64,7 @@ def contributions(model, layer, loader, positions=10, batches=None, seed=0, devi
     if layer not in groups:
         raise ValueError(f"layer must be a prunable layer (a producer with a consumer) {list(groups)}, got {layer!r}")
     consumer = model.get_submodule(groups[layer].consumer)
+    factor = norm_scale(model, groups, groups[layer].consumer) if after_norm else torch.ones(consumer.weight.shape[0])
     gen, rows, seen = config.generator(seed), [], [0]
 
     def sample(a, g):  # a: the consumer's input, (N, C, H, W) for a conv, (N, C, block) for a linear
@@ -60,7 +79,8 @@ def contributions(model, layer, loader, positions=10, batches=None, seed=0, devi
         where = torch.randint(patches.shape[2], (n * positions,), generator=gen)
         picked = patches[image.to(a.device), :, where.to(a.device)].view(n * positions, c, -1)
         w = weight[unit.to(a.device)].reshape(n * positions, c, -1)
-        rows.append(((picked * w).sum(2).double().cpu(), torch.stack([image + seen[0], unit, where], 1)))
+        x = (picked * w).sum(2).double().cpu() * factor[unit, None].double()
+        rows.append((x, torch.stack([image + seen[0], unit, where], 1)))
         seen[0] += n
         return None
 
@@ -124,15 +144,15 @@ def scale_inputs_(consumer, w, block=1):
 
 
 def thinet_prune(model, ratios, loader, input_shape, rescale=True, fine_tune=None, eval_loader=None,
-                 positions=10, batches=None, select=None, seed=0, device=None):
+                 positions=10, batches=None, select=None, seed=0, after_norm=True, device=None):
     """ThiNet over a network: for each layer of ``ratios`` ({layer: fraction of its channels to
     REMOVE}, in forward order), take samples on the network as pruned so far, choose the channels
     greedily, fold the least-squares scaling into the consumer (``rescale``), remove the others
     with the surgery, then ``fine_tune(model)`` (None: none). ``model`` itself is not changed.
 
     ``select(model, layer, x, n_remove)`` -> channels to remove replaces the greedy choice (e.g.
-    the smallest L1 norms, to see what the reconstruction adds); ``positions``, ``batches``, ``seed``
-    as for :func:`contributions`; ``eval_loader``: accuracy in the history.
+    the smallest L1 norms, to see what the reconstruction adds); ``positions``, ``batches``, ``seed``,
+    ``after_norm`` as for :func:`contributions`; ``eval_loader``: accuracy in the history.
 
     Returns ``(pruned, history, kept)``: the pruned network; a DataFrame, one row per layer (row 0
     = "original") with the layer pruned, its reconstruction error on the samples relative to ||y||^2
@@ -156,7 +176,8 @@ def thinet_prune(model, ratios, loader, input_shape, rescale=True, fine_tune=Non
     first = history_row(pruned, input_shape, eval_loader, device=device)
     rows, kept = [{"layer": "original", "relative error": 0.0, **first}], {}
     for name in config.progress(order, desc="ThiNet layers"):
-        x, y, _ = contributions(pruned, name, loader, positions, batches, seed, device)
+        x, y, _ = contributions(pruned, name, loader, positions=positions, batches=batches, seed=seed,
+                                after_norm=after_norm, device=device)
         n_remove = groups[name].units - n_keep(groups[name].units, ratios[name])
         removed = greedy_removal(x)[0][:n_remove] if select is None else torch.as_tensor(select(pruned, name, x, n_remove))
         keep = torch.tensor(sorted(set(range(x.shape[1])) - set(removed.tolist())))
