@@ -226,3 +226,23 @@ def test_conv_contributions_follow_stride_and_padding():
         a = F.relu(model[0](inputs(data)))
         out = model[2](a) - model[2].bias[:, None, None]
     assert torch.allclose(y, out.flatten(2)[where[:, 0], where[:, 1], where[:, 2]].double(), atol=1e-5)
+
+
+def test_samples_are_weighted_by_the_batchnorm_after_the_consumer():
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 3, 3, padding=1), nn.BatchNorm2d(3),
+                          nn.ReLU(), nn.Flatten(), nn.Linear(3 * 64, 2)).eval()
+    with torch.no_grad():
+        model[3].weight.copy_(torch.tensor([2.0, -0.5, 1.0]))
+        model[3].running_var.copy_(torch.tensor([4.0, 1.0, 0.25]))
+    data = loader(6)
+    raw, _, where = contributions(model, "0", data, after_norm=False)
+    weighted, y, where2 = contributions(model, "0", data)
+    factor = model[3].weight / torch.sqrt(model[3].running_var + model[3].eps)
+    assert torch.equal(where, where2)
+    assert torch.allclose(weighted, raw * factor[where[:, 1], None].double(), atol=1e-6)
+    with torch.no_grad():  # y is what the BatchNorm adds to its own shift, per sample
+        z = model[3](model[2](model[1](model[0](inputs(data)))))
+        shift = model[3].bias - model[3].running_mean * factor + model[2].bias * factor
+    image, unit, loc = where.T
+    assert torch.allclose(y, (z.flatten(2)[image, unit, loc] - shift[unit]).double(), atol=1e-5)

@@ -138,6 +138,7 @@ sample_loader = DataLoader(Subset(train_set, sample_images), batch_size=128)
 # the objective with no channel removed is 0 and with all removed it is $\sum_i \hat y_i^2$.
 
 # %%
+# NBVAL_IGNORE_OUTPUT
 LAYER = "features.14"
 x, y, where = contributions(model, LAYER, sample_loader)
 print(f"{NAMES[LAYER]}: {x.shape[0]} samples x {x.shape[1]} channels; first sample: image {where[0, 0].item()}, "
