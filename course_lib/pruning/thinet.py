@@ -180,7 +180,7 @@ def thinet_prune(model, ratios, loader, input_shape, rescale=True, fine_tune=Non
                                 after_norm=after_norm, device=device)
         n_remove = groups[name].units - n_keep(groups[name].units, ratios[name])
         removed = greedy_removal(x)[0][:n_remove] if select is None else torch.as_tensor(select(pruned, name, x, n_remove))
-        keep = torch.tensor(sorted(set(range(x.shape[1])) - set(removed.tolist())))
+        keep = torch.tensor(sorted(set(range(x.shape[1])) - set(removed.flatten().tolist())))
         if removed.dim() != 1 or len(removed) != n_remove or len(keep) != x.shape[1] - n_remove:
             raise ValueError(f"select must return {n_remove} distinct channel indices of layer {name!r} "
                              f"in 0..{x.shape[1] - 1}, got {removed.tolist()}")
