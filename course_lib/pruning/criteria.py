@@ -1,7 +1,7 @@
 """Criteria: how important is each output unit (conv filter or linear neuron) of a layer?
 
 The shared interface every criterion of the course follows (L1, L2, Taylor, mean activation,
-APoZ and the oracle here; HRank, ... in later notebooks):
+APoZ, HRank and the oracle):
 
     criterion(model, layers, **options) -> {name: scores}
 
@@ -92,6 +92,41 @@ def mean_activation(model, layers, loader, batches=None, device=None):
     _layers(model, layers)
     return record(model, loader, layers, lambda a, g: a.flatten(2).mean(2).sum(0),
                   tap="activation", batches=batches, device=device, desc="mean activation")
+
+
+def feature_map_ranks(maps, rtol=None):
+    """The rank of every H x W matrix of ``maps`` (..., H, W): an int64 tensor of shape (...).
+
+    One batched ``torch.linalg.matrix_rank`` call (an SVD per map, no Python loop). A singular
+    value counts when it exceeds ``rtol`` x the map's largest one; the default, max(H, W) x the
+    float32 machine epsilon (about 1.2e-7), is torch's own, the tolerance HRank's code used
+    (``torch.matrix_rank`` on float32 maps). Maps are taken in float32; an all-zero map has rank 0.
+    """
+    if not isinstance(maps, torch.Tensor) or not maps.is_floating_point():
+        raise TypeError(f"maps must be a floating-point tensor, got {getattr(maps, 'dtype', type(maps).__name__)}")
+    if maps.dim() < 2 or maps.shape[-1] == 0 or maps.shape[-2] == 0:
+        raise ValueError(f"maps must have shape (..., H, W) with H, W >= 1, got {tuple(maps.shape)}")
+    if rtol is not None and (isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not 0 <= rtol < 1):
+        raise ValueError(f"rtol must be None or a number in [0, 1), got {rtol!r}")
+    return torch.linalg.matrix_rank(maps.detach().float(), rtol=rtol)
+
+
+def hrank(model, layers, loader, batches=None, rtol=None, device=None):
+    """Lin et al. 2020's HRank criterion, per filter: the mean over images of the rank of its
+    feature map, read after the filter's BatchNorm and ReLU (the ``"activation"`` tap of
+    :func:`~course_lib.pruning.activations.record`, as the paper does). A map of low rank is a
+    sum of few rank-one maps: little information, so the filter goes first.
+
+    Conv layers only (a linear unit's "map" is one number). ``rtol``: see
+    :func:`feature_map_ranks`. Over the first ``batches`` batches of ``loader`` (default: all).
+    """
+    modules = _layers(model, layers)
+    not_conv = [name for name, m in modules.items() if not isinstance(m, nn.Conv2d)]
+    if not_conv:
+        raise ValueError(f"layers: HRank scores conv layers only, got {not_conv}")
+    feature_map_ranks(torch.zeros(1, 1), rtol)  # checks rtol before any data is read
+    return record(model, loader, layers, lambda a, g: feature_map_ranks(a, rtol).sum(0),
+                  tap="activation", batches=batches, device=device, desc="HRank")
 
 
 def oracle_loss_change(model, layers, loader, batches=None, device=None):
