@@ -8,7 +8,7 @@ MNIST digits, a 64-64 head; full profile: Li et al.'s CIFAR-10 setting, full wid
 import torch
 import torch.nn as nn
 
-from . import cache, config, data, train
+from . import cache, config, data, stats, train
 from .models.vgg import vgg16
 
 # schedule: (optimizer, learning rate, epochs) phases, trained to a validation plateau
@@ -87,3 +87,18 @@ def course_vgg(loaders, profile=None):
     s = settings(profile)
     return cache.trained("course_vgg16", recipe(profile), lambda: make_course_vgg(s["profile"]),
                          lambda net: run_phases(net, loaders, s["schedule"], seed=0, weight_decay=s["weight_decay"]))
+
+
+def report(model, loaders, curve):
+    """Print the baseline's validation curve (``curve``, from :func:`course_vgg`), its validation
+    and test accuracy and what the test split resolves; returns ``(validation accuracy, test
+    correctness)``, the latter a (N,) bool tensor per test image for paired comparisons."""
+    if not isinstance(loaders, dict) or not {"val", "test"} <= loaders.keys():
+        raise TypeError(f"loaders must be a dict with 'val' and 'test' loaders, got {type(loaders).__name__}")
+    val = train.evaluate(model, loaders["val"])["accuracy"]
+    hits = stats.correct(model, loaders["test"])
+    acc = float(hits.float().mean())
+    print("validation accuracy per epoch:", curve)
+    print(f"baseline accuracy: validation {100 * val:.1f} %, test {100 * acc:.1f} %; one accuracy near "
+          f"{100 * acc:.0f} % on {len(hits)} test images: ±{100 * stats.resolution(len(hits), acc):.1f} pp (95 %)")
+    return val, hits

@@ -67,3 +67,16 @@ def test_course_vgg_is_trained_once_then_loaded(tmp_path, monkeypatch):
     assert curve == again and len(curve) == 1
     assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))
     assert len(list(tmp_path.glob("course_vgg16-*.pt"))) == 1
+
+
+def test_report_prints_and_returns_the_baselines_accuracies(capsys):
+    gen = torch.Generator().manual_seed(1)
+    ds = TensorDataset(torch.randn(20, 1, 32, 32, generator=gen), torch.randint(0, 10, (20,), generator=gen))
+    loaders = data.loaders({"train": ds, "val": ds, "test": ds}, batch_size=8)
+    model = baselines.make_course_vgg("quick")
+    val, hits = baselines.report(model, loaders, [0.5, 0.6])
+    assert hits.dtype == torch.bool and hits.shape == (20,) and val == float(hits.float().mean())
+    out = capsys.readouterr().out
+    assert "[0.5, 0.6]" in out and "on 20 test images" in out
+    with pytest.raises(TypeError, match="'val' and 'test'"):
+        baselines.report(model, {"val": loaders["val"]}, [])

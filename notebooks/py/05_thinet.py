@@ -110,12 +110,8 @@ print(f"{len(CONVS)} conv layers, filters per layer: {[model.get_submodule(n).ou
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-print("validation accuracy per epoch:", curve)
-base_val = train.evaluate(model, loaders["val"])["accuracy"]
-base_hits = stats.correct(model, loaders["test"])
+base_val, base_hits = baselines.report(model, loaders, curve)
 base_acc = float(base_hits.float().mean())
-print(f"baseline accuracy: validation {100 * base_val:.1f} %, test {100 * base_acc:.1f} %; one accuracy near "
-      f"{100 * base_acc:.0f} % on {len(base_hits)} test images: ±{100 * stats.resolution(len(base_hits), base_acc):.1f} pp (95 %)")
 
 # %%
 assert (0.88 if FULL else 0.95) <= base_acc <= 1.0, f"baseline accuracy {base_acc:.3f} out of the expected range"
