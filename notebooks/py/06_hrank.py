@@ -29,7 +29,7 @@ from IPython.display import display
 from scipy.stats import spearmanr
 from torch.utils.data import DataLoader, Subset
 
-from course_lib import baselines, config, measure, stats, train
+from course_lib import baselines, config, measure, stats
 from course_lib.checks import nb06
 from course_lib.models.vgg import conv_names
 from course_lib.notebook import show_source
