@@ -10,7 +10,9 @@ differ only in where they read it (the *tap*) and how they reduce it to one numb
 - ``tap="activation"``: the output of the BatchNorm and activation directly after the layer
   (:class:`~course_lib.pruning.surgery.Group` ``.activation``), what APoZ and HRank read;
 - ``tap="consumer"``: the consumer's input for these units (after pooling and flattening), what
-  ThiNet reconstructs.
+  ThiNet reconstructs (not for a layer whose units are maxout pieces: its consumer sees units);
+- ``tap="maxout"``: the input of the Maxout after the layer, its pieces' values, what maxout
+  neuron pruning counts wins on.
 
 Every tapped tensor reaches ``reduce`` as ``(N, units, ...)``: (N, C, H, W) for conv maps,
 (N, units, 1) for linear outputs, (N, C, H*W) for a conv's units flattened into a linear consumer.
@@ -22,7 +24,7 @@ from .. import config
 from ..validate import check_model, eval_mode, positive_int
 from .surgery import dependencies
 
-TAPS = ("output", "activation", "consumer")
+TAPS = ("output", "activation", "consumer", "maxout")
 
 
 def _per_unit(t, units):
@@ -38,6 +40,8 @@ def _tap_module(group, tap):
         return group.layer, False
     if tap == "activation":
         return group.activation, False
+    if tap == "maxout":
+        return group.maxout, True
     return group.consumer, True
 
 
@@ -46,7 +50,8 @@ def record(model, loader, layers, reduce, tap="output", gradient=False, batches=
     """Run ``model`` over ``loader`` and reduce, batch by batch, what each layer's units produce.
 
     ``layers``: names of prunable layers (keys of :func:`~course_lib.pruning.surgery.dependencies`);
-    ``tap``: one of :data:`TAPS` (see the module docstring). ``reduce(a, g)`` gets the tapped
+    ``tap``: one of :data:`TAPS` (see the module docstring). ``reduce(a, g)`` (or ``{layer:
+    reduce}``, one per layer, when the reduction depends on the layer) gets the tapped
     tensor ``a`` of one batch as (N, units, ...) and, with ``gradient=True``, ``g`` of the same
     shape, the gradient of the batch's *summed* cross-entropy with respect to ``a`` (so each image
     contributes the gradient of its own loss), else ``None``; it returns a (units,) tensor summed
@@ -63,8 +68,10 @@ def record(model, loader, layers, reduce, tap="output", gradient=False, batches=
     check_model(model)
     if tap not in TAPS:
         raise ValueError(f"tap must be one of {TAPS}, got {tap!r}")
-    if not callable(reduce):
-        raise TypeError(f"reduce must be a callable (a, g) -> (units,) tensor, got {type(reduce).__name__}")
+    reducers = reduce if isinstance(reduce, dict) else {name: reduce for name in layers}
+    if set(reducers) != set(layers) or not all(callable(r) for r in reducers.values()):
+        raise TypeError("reduce must be a callable (a, g) -> (units,) tensor, or a dict {layer: callable} "
+                        f"for exactly the layers, got {reduce!r}")
     if batches is not None:
         positive_int(batches, "batches")
     if isinstance(layers, str) or not layers:
@@ -82,6 +89,7 @@ def record(model, loader, layers, reduce, tap="output", gradient=False, batches=
                     unknown = [name for name in layers if name not in groups]
                     if unknown:
                         raise ValueError(f"layers: {unknown} are not prunable layers; those are {list(groups)}")
+                    _check_tap(groups, layers, tap)
                     taps.register(model, groups, layers, tap)
                 with torch.enable_grad() if gradient else torch.no_grad():
                     out = model(x.detach().requires_grad_(True) if gradient else x)
@@ -95,7 +103,8 @@ def record(model, loader, layers, reduce, tap="output", gradient=False, batches=
                         if gradient and g is None:
                             g = torch.zeros_like(a)
                         units = groups[name].units
-                        value = reduce(_per_unit(a.detach(), units), None if g is None else _per_unit(g, units))
+                        g = None if g is None else _per_unit(g, units)
+                        value = reducers[name](_per_unit(a.detach(), units), g)
                         if value is None:
                             continue
                         if not isinstance(value, torch.Tensor) or value.shape != (units,):
@@ -108,6 +117,17 @@ def record(model, loader, layers, reduce, tap="output", gradient=False, batches=
     if not images:
         raise ValueError("loader must yield at least one batch")
     return {name: (total / images).float().cpu() for name, total in totals.items()}
+
+
+def _check_tap(groups, layers, tap):
+    """ValueError when ``tap`` does not read the units of every layer: "maxout" needs a Maxout
+    after the layer, "consumer" must not have one (the consumer sees maxout units, not pieces)."""
+    with_maxout = [name for name in layers if groups[name].maxout is not None]
+    if tap == "maxout" and len(with_maxout) < len(layers):
+        without = [name for name in layers if name not in with_maxout]
+        raise ValueError(f"tap 'maxout': layers {without} have no Maxout after them")
+    if tap == "consumer" and with_maxout:
+        raise ValueError(f"tap 'consumer': the consumers of {with_maxout} see maxout units, not these layers' units")
 
 
 class _Taps:

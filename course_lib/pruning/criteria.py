@@ -94,6 +94,25 @@ def mean_activation(model, layers, loader, batches=None, device=None):
                   tap="activation", batches=batches, device=device, desc="mean activation")
 
 
+def win_fraction(model, layers, loader, batches=None, device=None):
+    """Rueda et al. 2017's local relevance of a maxout piece: the fraction of its unit's
+    competitions (one per image and position) that it wins, on the images of ``loader`` (the first
+    ``batches`` batches). The pieces of a unit share 1 between them; a piece that never wins
+    changes nothing when removed. Every layer must be followed by a Maxout (the ``"maxout"`` tap).
+    """
+    _layers(model, layers)
+    batch = next(iter(loader), None)
+    if batch is None:
+        raise ValueError("loader must yield at least one batch")
+    groups, modules = dependencies(model, tuple(batch[0].shape[1:])), dict(model.named_modules())
+    missing = [name for name in layers if name not in groups or groups[name].maxout is None]
+    if missing:
+        raise ValueError(f"layers: {missing} are not followed by a Maxout")
+    reducers = {name: lambda a, g, m=modules[groups[name].maxout]: m.wins(a).float() / a[0, 0].numel()
+                for name in layers}
+    return record(model, loader, layers, reducers, tap="maxout", batches=batches, device=device, desc="wins")
+
+
 def feature_map_ranks(maps, rtol=None):
     """The rank of every H x W matrix of ``maps`` (..., H, W): an int64 tensor of shape (...).
 

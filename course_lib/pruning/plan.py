@@ -149,11 +149,13 @@ def unit_flops(model, input_shape, layers=None):
     """``{layer: FLOPs one of its units costs}`` (one input of ``input_shape``): its share of
     the layer's own multiply-accumulates plus its share of the consumer's (removing a filter
     also removes the next layer's input channel), times 2. The ``cost`` of a FLOPs-aware
-    :func:`plan_global`; exact for chains, where removing one unit saves exactly this much."""
+    :func:`plan_global`; exact for chains, where removing one unit saves exactly this much.
+    A maxout piece costs its own share only: the consumer sees its unit, which stays."""
     groups = dependencies(model, input_shape)
     layers = list(groups) if layers is None else layers
     unknown = [name for name in layers if name not in groups]
     if isinstance(layers, str) or not layers or unknown:
         raise ValueError(f"layers must be a non-empty list of prunable layers {list(groups)}, got {layers!r}")
     macs = dict(zip(*[measure.layer_table(model, input_shape)[c] for c in ("layer", "MACs")]))
-    return {name: 2 * (macs[name] + macs[groups[name].consumer]) / groups[name].units for name in layers}
+    return {name: 2 * (macs[name] + (macs[groups[name].consumer] if groups[name].maxout is None else 0))
+            / groups[name].units for name in layers}

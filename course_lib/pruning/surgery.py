@@ -11,6 +11,10 @@ Removing filter k of a conv changes a *group* of coupled tensors, not one layer:
 
 Removing neuron k of a ``Linear`` removes row k (and bias k) and input column k of the next ``Linear``.
 
+Between a layer and its consumer there may be one :class:`~course_lib.models.maxout.Maxout`:
+then the layer's units are the maxout's *pieces*. Removing a piece shrinks its maxout unit; the
+consumer loses its input for a unit only when the unit's last piece goes.
+
 The surgery follows *chains*: every module feeds the next one only (``nn.Sequential`` stacks
 and the VGG / LeNet layout features -> pool -> flatten -> classifier). It refuses, with a
 ``ValueError``, graphs it cannot follow (residual adds, concatenations, grouped or depthwise
@@ -26,6 +30,7 @@ from collections import namedtuple
 import torch
 import torch.nn as nn
 
+from ..models.maxout import Maxout
 from ..validate import check_model, check_shape, eval_mode
 
 LAYERS = (nn.Conv2d, nn.Linear)
@@ -40,13 +45,14 @@ DEPGRAPH_HINT = ("this surgery follows chains only; for other graphs use torch-p
                  "tp.DependencyGraph().build_dependency(model, example_inputs)")
 
 Step = namedtuple("Step", "name module in_shape out_shape")
-Group = namedtuple("Group", "layer norms consumer block units chain activation")
+Group = namedtuple("Group", "layer norms consumer block units chain activation maxout")
 Group.__doc__ = """The tensors coupled to the output units of ``layer`` (qualified names):
 ``norms`` the BatchNorms in between, ``consumer`` the next Conv2d/Linear, ``block`` how many
 input features of the consumer belong to one unit (1, or H*W after flattening a conv's output),
 ``units`` the layer's output units, ``chain`` every module between the layer and its consumer in
 forward order, ``activation`` the last BatchNorm or activation directly after the layer (the
-layer's name when none follows): where "what a unit produces" is read after normalisation."""
+layer's name when none follows): where "what a unit produces" is read after normalisation;
+``maxout`` the Maxout in between (its pieces are the layer's units), or None."""
 
 
 def _refuse(name, problem):
@@ -105,7 +111,7 @@ def trace(model, input_shape):
     for name, m, inp, res in calls:
         if any(s.name == name for s in steps):
             _refuse(name, "is called more than once in forward (a shared module)")
-        if not isinstance(m, LAYERS + NORMS + PASS_THROUGH):
+        if not isinstance(m, LAYERS + NORMS + PASS_THROUGH + (Maxout,)):
             _refuse(name, f"{type(m).__name__} is not a module the surgery knows how to follow")
         if isinstance(m, nn.Conv2d) and m.groups != 1:
             _refuse(name, f"grouped/depthwise convolution (groups={m.groups}) couples input and output channels")
@@ -139,6 +145,21 @@ def _block(chain, channels):
     return spatial
 
 
+def _maxout(step, between, norms, channels):
+    """The name of the one Maxout between ``step``'s layer (of ``channels`` units) and its
+    consumer, or None, and how many units reach the consumer."""
+    maxouts = [s for s in between if isinstance(s.module, Maxout)]
+    if not maxouts:
+        return None, channels
+    if len(maxouts) > 1:
+        _refuse(maxouts[1].name, f"a second Maxout between {step.name!r} and its consumer")
+    m = maxouts[0]  # its forward has checked that it takes the layer's `channels` units as pieces
+    later_norms = [s for s in norms if between.index(s) > between.index(m)]
+    if later_norms:
+        _refuse(later_norms[0].name, "normalises the units of a Maxout (put the BatchNorm before the Maxout)")
+    return m.name, m.module.units
+
+
 def _groups(steps):
     """``{name: Group}`` for each Conv2d / Linear of the traced chain ``steps`` with a consumer."""
     groups = {}
@@ -147,24 +168,26 @@ def _groups(steps):
         if not isinstance(step.module, LAYERS) or not later:
             continue  # the output layer has no consumer: its units are the model's outputs
         chain, channels = steps[i:later[0] + 1], step.out_shape[0]
-        norms = [s for s in chain if isinstance(s.module, NORMS)]
+        between = chain[1:-1]
+        norms = [s for s in between if isinstance(s.module, NORMS)]
+        maxout, outputs = _maxout(step, between, norms, channels)
         for s in norms:
             if s.module.num_features != channels:
                 _refuse(s.name, f"normalises {s.module.num_features} features, not the {channels} "
                                 f"units of {step.name!r}")
-        between = chain[1:-1]
         direct = list(itertools.takewhile(lambda s: isinstance(s.module, NORMS + ACTIVATIONS), between))
         groups[step.name] = Group(step.name, tuple(s.name for s in norms), chain[-1].name,
-                                  _block(chain, channels), channels, tuple(s.name for s in between),
-                                  direct[-1].name if direct else step.name)
+                                  _block(chain, outputs), channels, tuple(s.name for s in between),
+                                  direct[-1].name if direct else step.name, maxout)
     return groups
 
 
 def dependencies(model, input_shape):
     """Every prunable layer of a chain ``model`` with the tensors coupled to its output units.
 
-    Returns ``{name: Group(layer, norms, consumer, block, units, chain, activation)}`` in forward order for each Conv2d /
-    Linear that has a next Conv2d / Linear (the output layer has none, so it is not prunable).
+    Returns ``{name: Group(layer, norms, consumer, block, units, chain, activation, maxout)}`` in
+    forward order for each Conv2d / Linear that has a next Conv2d / Linear (the output layer has
+    none, so it is not prunable).
     """
     return _groups(trace(model, input_shape))
 
@@ -244,15 +267,16 @@ def prune_(model, plan, input_shape, groups=None):
             for attr in ("weight", "bias", "running_mean", "running_var"):
                 _select(norm, attr, idx, 0)
             norm.num_features = len(idx)
-        _select(consumer, "weight", expand_to_features(idx, group.block), 1)
+        inputs = idx if group.maxout is None else modules[group.maxout].keep_(idx)  # what still reaches the consumer
+        _select(consumer, "weight", expand_to_features(inputs, group.block), 1)
         if isinstance(layer, nn.Conv2d):
             layer.out_channels = len(idx)
         else:
             layer.out_features = len(idx)
         if isinstance(consumer, nn.Conv2d):
-            consumer.in_channels = len(idx)
+            consumer.in_channels = len(inputs)
         else:
-            consumer.in_features = len(idx) * group.block
+            consumer.in_features = len(inputs) * group.block
     return model
 
 
@@ -268,14 +292,23 @@ def mask_outgoing(model, plan, input_shape):
 
     Zeroing the filter itself would not do: the conv bias and BatchNorm's beta still send a
     constant through the removed channel. Used to test the surgery and to show the equivalence.
+    A removed maxout piece is instead silenced (it never wins), unless its whole unit goes: then
+    the unit's outgoing weights are zeroed.
     """
     masked = copy.deepcopy(model)
     groups, keep, modules = _resolve(masked, plan, input_shape)
     for name, idx in keep.items():
         group = groups[name]
+        inputs = idx
+        if group.maxout is not None:
+            maxout = modules[group.maxout]
+            unit, removed = maxout.unit_of(), torch.ones(maxout.channels, dtype=torch.bool)
+            removed[idx] = False
+            inputs = unit[idx].unique()  # the units that keep a piece
+            maxout.silence_(torch.nonzero(removed & torch.isin(unit, inputs)).flatten())
         weight = modules[group.consumer].weight
         removed = torch.ones(weight.shape[1], dtype=torch.bool, device=weight.device)
-        removed[expand_to_features(idx, group.block).to(weight.device)] = False
+        removed[expand_to_features(inputs, group.block).to(weight.device)] = False
         with torch.no_grad():
             weight[:, removed] = 0
     return masked
