@@ -206,6 +206,20 @@ def test_win_fraction_shares_one_between_a_units_pieces():
     assert torch.allclose(counted["features.3"] * 16 / 100, wins["features.3"] * 16)  # 10 x 10 positions
 
 
+def test_keep_best_protects_exactly_each_units_most_winning_piece():
+    model = MaxoutLeNet5(k=3).eval()
+    x = torch.randn(16, 1, 28, 28, generator=torch.Generator().manual_seed(6))
+    loader = DataLoader(TensorDataset(x, torch.zeros(16, dtype=torch.long)), batch_size=8)
+    layers = list(dependencies(model, (1, 28, 28)))
+    plain, protected = win_fraction(model, layers, loader), win_fraction(model, layers, loader, keep_best=True)
+    for name in layers:
+        best = plain[name].view(-1, 3).argmax(1)
+        infinite = torch.isinf(protected[name]).view(-1, 3)
+        assert torch.equal(infinite.sum(1), torch.ones(len(best), dtype=torch.int64))
+        assert torch.equal(infinite.float().argmax(1), best)
+        assert torch.equal(protected[name][~torch.isinf(protected[name])], plain[name][~infinite.flatten()])
+
+
 def test_win_fraction_and_taps_refuse_layers_without_maxout():
     relu_net = nn.Sequential(nn.Flatten(), nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2))
     loader = DataLoader(TensorDataset(torch.randn(4, 4), torch.zeros(4, dtype=torch.long)), batch_size=2)

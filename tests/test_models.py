@@ -115,6 +115,15 @@ def test_lenet_rejects_bad_num_classes():
         LeNet5(num_classes=0)
 
 
+def test_lenet5_widths():
+    wide = LeNet5(widths=(12, 32, 240, 168))
+    assert count_params(wide) == 12 * 26 + 32 * (12 * 25 + 1) + 240 * (32 * 25 + 1) + 168 * 241 + 10 * 169
+    assert wide(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    for bad in ((6, 16, 120), (6, 16, 0, 84), "6161208", (6, 16, 120.0, 84)):
+        with pytest.raises(ValueError, match="widths"):
+            LeNet5(widths=bad)
+
+
 def test_conv_names_are_the_papers():
     names = conv_names(vgg16(width=0.125, input_size=32))
     assert list(names.values())[:3] == ["conv1_1", "conv1_2", "conv2_1"] and names["features.28"] == "conv5_3"

@@ -66,8 +66,8 @@ def test_fine_tune_target_and_accuracy_rows():
     (dict(per_step=1.5), ValueError, "per_step must be a fraction"),
     (dict(steps=0), ValueError, "steps must be a positive int"),
     (dict(criterion="l1"), TypeError, "criterion must be a callable"),
-    (dict(fine_tune=3), TypeError, "fine_tune, target and cost must be callables"),
-    (dict(cost="flops"), TypeError, "fine_tune, target and cost must be callables"),
+    (dict(fine_tune=3), TypeError, "fine_tune, target, cost and accept must be callables"),
+    (dict(cost="flops"), TypeError, "fine_tune, target, cost and accept must be callables"),
     (dict(layers=["9"]), ValueError, "layers must be a non-empty list of prunable layers"),
     (dict(model="net"), TypeError, "model must be a torch.nn.Module"),
 ])
@@ -87,3 +87,24 @@ def test_cost_is_recomputed_on_the_current_network_every_step():
     _, history, _ = prune_iteratively(net(), l1_norm, SHAPE, per_step=3, steps=3, cost=cost)
     assert seen[0] == [6, 8, 10] and [sum(sizes) for sizes in seen] == [24, 21, 18]  # the current network's
     assert history["removed"].tolist() == [0, 3, 6, 9]
+
+
+def test_a_rejected_step_is_undone_and_ends_the_loop():
+    model = net()
+    limit = measure.count_params(model) - 500
+    pruned, history, removed = prune_iteratively(model, l1_norm, SHAPE, per_step=2, steps=10,
+                                                 accept=lambda row: row["params"] >= limit)
+    assert history["accepted"].tolist()[:-1] == [True] * (len(history) - 1) and not history["accepted"].iloc[-1]
+    kept_row = history.iloc[-2]
+    assert measure.count_params(pruned) == kept_row["params"] >= limit
+    assert sum(len(r) for r in removed.values()) == kept_row["removed"]  # the undone step's units are not removed
+    with pytest.raises(TypeError, match="accept"):
+        prune_iteratively(model, l1_norm, SHAPE, per_step=2, steps=1, accept=0.5)
+
+
+def test_the_loop_ends_when_the_selection_removes_nothing():
+    keep_all = lambda scores, n: {name: torch.arange(len(s)) for name, s in scores.items()}  # noqa: E731
+    calls = []
+    pruned, history, _ = prune_iteratively(net(), l1_norm, SHAPE, per_step=2, steps=5, select=keep_all,
+                                           fine_tune=calls.append)
+    assert len(history) == 1 and not calls

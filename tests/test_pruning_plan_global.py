@@ -61,3 +61,11 @@ def test_plan_global_refuses_bad_arguments(kwargs, error, words):
     args = dict(scores={"a": t(1, 2, 3), "b": t(10, 20)}, amount=2) | kwargs
     with pytest.raises(error, match=words):
         plan_global(**args)
+
+
+def test_infinite_scores_are_never_removed():
+    scores = {"a": torch.tensor([0.1, float("inf"), 0.3]), "b": torch.tensor([float("inf"), 0.2])}
+    plan = plan_global(scores, 4, normalise=None)
+    assert plan["a"].tolist() == [1] and plan["b"].tolist() == [0]  # 3 removed: the infinite ones stay
+    with pytest.raises(ValueError, match="normalise=None"):
+        plan_global(scores, 1)

@@ -112,16 +112,20 @@ class LeNet5(nn.Module):
     """Modern LeNet-5: ReLU, max-pooling, full C3, linear output; (N, 1, 28, 28) -> logits (N, classes).
 
     Laid out like VGG (``features`` -> ``classifier``) so the pruning surgery treats both alike.
+    ``widths``: the units of conv 1, conv 2, fc 1 and fc 2 (LeNet-5's 6, 16, 120, 84 by default).
     """
 
-    def __init__(self, num_classes=10):
+    def __init__(self, num_classes=10, widths=(6, 16, 120, 84)):
         super().__init__()
+        if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__") or len(widths) != 4:
+            raise ValueError(f"widths must be 4 positive ints (conv 1, conv 2, fc 1, fc 2), got {widths!r}")
+        c1, c2, f1, f2 = (positive_int(w, "widths") for w in widths)
         self.features = nn.Sequential(
-            nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2))
+            nn.Conv2d(1, c1, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 5), nn.ReLU(), nn.MaxPool2d(2))
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-            nn.Linear(84, positive_int(num_classes, "num_classes")))
+            nn.Flatten(), nn.Linear(c2 * 5 * 5, f1), nn.ReLU(), nn.Linear(f1, f2), nn.ReLU(),
+            nn.Linear(f2, positive_int(num_classes, "num_classes")))
 
     def forward(self, x):
         check_input(x, "LeNet5", channels=1, size=28)

@@ -94,11 +94,13 @@ def mean_activation(model, layers, loader, batches=None, device=None):
                   tap="activation", batches=batches, device=device, desc="mean activation")
 
 
-def win_fraction(model, layers, loader, batches=None, device=None):
+def win_fraction(model, layers, loader, batches=None, device=None, keep_best=False):
     """Rueda et al. 2017's local relevance of a maxout piece: the fraction of its unit's
     competitions (one per image and position) that it wins, on the images of ``loader`` (the first
     ``batches`` batches). The pieces of a unit share 1 between them; a piece that never wins
     changes nothing when removed. Every layer must be followed by a Maxout (the ``"maxout"`` tap).
+    ``keep_best=True`` scores each unit's most winning piece +inf, so that :func:`plan_global`
+    (with ``normalise=None``) removes rarely winning pieces but never a unit's last one.
     """
     _layers(model, layers)
     batch = next(iter(loader), None)
@@ -110,7 +112,13 @@ def win_fraction(model, layers, loader, batches=None, device=None):
         raise ValueError(f"layers: {missing} are not followed by a Maxout")
     reducers = {name: lambda a, g, m=modules[groups[name].maxout]: m.wins(a).float() / a[0, 0].numel()
                 for name in layers}
-    return record(model, loader, layers, reducers, tap="maxout", batches=batches, device=device, desc="wins")
+    wins = record(model, loader, layers, reducers, tap="maxout", batches=batches, device=device, desc="wins")
+    if keep_best:
+        for name, w in wins.items():
+            ends = torch.tensor(modules[groups[name].maxout].pieces).cumsum(0).tolist()
+            for start, end in zip([0] + ends[:-1], ends):
+                w[start + int(w[start:end].argmax())] = float("inf")  # ties: the first piece
+    return wins
 
 
 def feature_map_ranks(maps, rtol=None):

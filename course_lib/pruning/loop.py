@@ -29,7 +29,8 @@ def history_row(model, input_shape, loader=None, latency_batch=None, device=None
 
 
 def prune_iteratively(model, criterion, input_shape, per_step, steps, select=plan_global, fine_tune=None,
-                      loader=None, target=None, layers=None, latency_batch=None, device=None, cost=None):
+                      loader=None, target=None, layers=None, latency_batch=None, device=None, cost=None,
+                      accept=None):
     """Prune a copy of ``model`` step by step; ``model`` itself is not changed.
 
     Each step scores the current network's units with ``criterion(model, layers)``, removes
@@ -46,6 +47,10 @@ def prune_iteratively(model, criterion, input_shape, per_step, steps, select=pla
     ``per_step``: units per step, an int, or a fraction of the ORIGINAL units of ``layers``
     (default: every prunable layer). It stops after ``steps`` steps or as soon as
     ``target(row)`` is True for a history row (e.g. ``lambda row: row["FLOPs %"] <= 50``).
+    ``accept(row)`` (e.g. ``lambda row: row["accuracy"] >= 0.97`` with a validation ``loader``)
+    judges each step: a step it rejects is undone, the network before it is returned, its row
+    stays in the history with ``accepted`` False, and the loop ends. The loop also ends when
+    the selection removes nothing.
 
     Returns ``(pruned, history, removed)``: the pruned network; a DataFrame, one row per step
     (step 0 = the original) with columns step, removed (units so far), params, FLOPs, bytes,
@@ -58,8 +63,8 @@ def prune_iteratively(model, criterion, input_shape, per_step, steps, select=pla
     for value, name in ((criterion, "criterion"), (select, "select")):
         if not callable(value):
             raise TypeError(f"{name} must be a callable, got {type(value).__name__}")
-    if any(f is not None and not callable(f) for f in (fine_tune, target, cost)):
-        raise TypeError("fine_tune, target and cost must be callables or None")
+    if any(f is not None and not callable(f) for f in (fine_tune, target, cost, accept)):
+        raise TypeError("fine_tune, target, cost and accept must be callables or None")
     pruned = copy.deepcopy(model)
     groups = dependencies(pruned, input_shape)
     layers = list(groups) if layers is None else list(layers)
@@ -71,17 +76,25 @@ def prune_iteratively(model, criterion, input_shape, per_step, steps, select=pla
         per_step = max(1, round(fraction(per_step, "per_step", zero=False) * total))
     positive_int(per_step, "per_step")
     first = history_row(pruned, input_shape, loader, latency_batch, device)
-    rows = [{"step": 0, "removed": 0, **first}]
+    rows = [{"step": 0, "removed": 0, **first, **({} if accept is None else {"accepted": True})}]
     for step in config.progress(range(1, steps + 1), desc="prune steps"):
+        before = (copy.deepcopy(pruned), alive) if accept is not None else None
         scores = criterion(pruned, layers)
         n = min(per_step, sum(len(a) for a in alive.values()) - len(layers))
         plan = select(scores, n) if cost is None else select(scores, n, cost=cost(pruned, layers))
+        if all(len(plan.get(name, a)) == len(a) for name, a in alive.items()):
+            break  # the selection removes nothing more (e.g. every maxout unit is down to one piece)
         prune_(pruned, plan, input_shape)
         alive = {name: a[plan[name]] if name in plan else a for name, a in alive.items()}
         if fine_tune is not None:
             fine_tune(pruned)
         rows.append({"step": step, "removed": total - sum(len(a) for a in alive.values()),
                      **history_row(pruned, input_shape, loader, latency_batch, device, first)})
+        if accept is not None:
+            rows[-1]["accepted"] = bool(accept(rows[-1]))
+            if not rows[-1]["accepted"]:
+                pruned, alive = before
+                break
         if target is not None and target(rows[-1]):
             break
     history = pd.DataFrame(rows)

@@ -112,9 +112,13 @@ def plan_global(scores, amount, normalise="l2", min_keep=1, cost=None, round_to=
     cost-aware: units go in order of normalised score / cost, so at equal scores the expensive
     unit goes first. Every layer keeps at least ``min_keep`` units (fewer units than asked are
     removed if that binds), and ``round_to`` then rounds each layer's kept count to a multiple,
-    as :func:`n_keep` does (so the total removed can differ from ``amount``).
+    as :func:`n_keep` does (so the total removed can differ from ``amount``). A unit scoring
+    +inf is never removed (e.g. the best piece of a maxout unit, :func:`win_fraction`'s
+    ``keep_best``); such scores need ``normalise=None``.
     """
     _ratios(scores, 0.0)  # checks scores
+    if normalise is not None and any(torch.isinf(s).any() for s in scores.values()):
+        raise ValueError("scores with +inf (units never removed) need normalise=None")
     keys = normalised({name: s.double() for name, s in scores.items()}, normalise)
     total = sum(len(s) for s in scores.values())
     if isinstance(amount, float):
@@ -131,10 +135,10 @@ def plan_global(scores, amount, normalise="l2", min_keep=1, cost=None, round_to=
     for _, _, name, i in units:
         order[name].append(i)
     left, removed = {name: len(s) for name, s in scores.items()}, 0
-    for _, _, name, _ in units:
+    for key, _, name, _ in units:
         if removed == amount:
             break
-        if left[name] > min_keep:
+        if left[name] > min_keep and key != float("inf"):
             left[name] -= 1
             removed += 1
     plan = {}
