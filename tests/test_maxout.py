@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from course_lib import measure
 from course_lib.models.maxout import Maxout, MaxoutLeNet5, maxout_head, with_maxout_head
 from course_lib.models.vgg import vgg16
-from course_lib.pruning import (dependencies, l1_norm, mask_outgoing, prune, record, taylor, unit_flops,
+from course_lib.pruning import (dependencies, l1_norm, mask_outgoing, plot_coupling, prune, record, taylor, unit_flops,
                                 win_fraction)
 
 from test_pruning_surgery import randomize_norms
@@ -73,18 +73,29 @@ def test_wins_count_every_competition_once():
     assert torch.equal(wins, by_hand)
 
 
-def test_gradient_reaches_only_the_winners_and_no_padding_leaks():
-    x = torch.randn(8, 5, requires_grad=True, generator=torch.Generator().manual_seed(2))
-    m = Maxout((3, 2))
-    m(x).sum().backward()
-    assert torch.isfinite(x.grad).all()
-    assert torch.equal(x.grad.sum(1), torch.full((8,), 2.0))  # one winner per unit and image
+@pytest.mark.parametrize("silenced", [[], [1, 3]])
+def test_gradient_is_that_of_the_max_over_the_live_pieces(silenced):
+    x = torch.randn(8, 6, generator=torch.Generator().manual_seed(2))  # no ties
+    m = Maxout((3, 2, 1))
+    m.silence_(torch.tensor(silenced, dtype=torch.int64))
+    live = x.clone()
+    live[:, silenced] = float("-inf")
+    weights = torch.randn(3, generator=torch.Generator().manual_seed(3))
+    got, want = x.clone().requires_grad_(True), live.clone().requires_grad_(True)
+    (m(got) * weights).sum().backward()
+    (hand_maxout(want, (3, 2, 1)) * weights).sum().backward()
+    assert torch.isfinite(got.grad).all() and torch.equal(got.grad, want.grad)
 
 
 def test_keep_and_silence():
     m = Maxout((2, 3, 1))
+    assert m.units_kept(torch.tensor([1, 2, 4])).tolist() == [0, 1]
     assert m.keep_(torch.tensor([1, 2, 4])).tolist() == [0, 1]  # unit 2 lost its only piece
     assert m.pieces == (1, 2)
+    for bad, words in ((torch.tensor([], dtype=torch.int64), "at least one"), (torch.tensor([0, 5]), "0..2"),
+                       (torch.tensor([1, 1]), "distinct"), (torch.tensor([0.0]), "tensor of channel indices")):
+        with pytest.raises((ValueError, TypeError), match=words):
+            m.keep_(bad)
     m = Maxout((2, 2))
     m.silence_(torch.tensor([0]))
     x = torch.randn(3, 4)
@@ -92,6 +103,10 @@ def test_keep_and_silence():
     with pytest.raises(ValueError, match="without any piece"):
         m.silence_(torch.tensor([1]))
     assert m(x).isfinite().all()  # the refused call changed nothing
+    with pytest.raises(ValueError, match="silenced"):
+        m.keep_(torch.tensor([1, 2]))
+    with pytest.raises(ValueError, match="0..3"):
+        m.silence_(torch.tensor([4]))
 
 
 def random_maxout_chain(seed):
@@ -123,9 +138,13 @@ def random_maxout_chain(seed):
 def forced_minus_infinity(model, plan):
     """Reference, independent of the surgery: hooks on each Maxout that set the removed pieces'
     inputs to -inf and the outputs of units left without any piece to 0 (disconnected)."""
-    hooks, maxouts = [], [m for m in model.modules() if isinstance(m, Maxout)]
-    layers = [(n, m) for n, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    for (name, layer), maxout in zip(layers, maxouts):
+    hooks, pairs, last = [], [], None
+    for name, m in model.named_modules():  # module order is forward order in these Sequentials
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            last = (name, m)
+        elif isinstance(m, Maxout):
+            pairs.append((last, m))
+    for (name, layer), maxout in pairs:
         if name not in plan:
             continue
         removed = torch.ones(layer.weight.shape[0], dtype=torch.bool)
@@ -201,9 +220,11 @@ def test_win_fraction_shares_one_between_a_units_pieces():
     wins = win_fraction(model, list(groups), loader)
     for name, k in zip(groups, (2, 3, 2, 4)):
         assert torch.allclose(wins[name].view(-1, k).sum(1), torch.ones(wins[name].numel() // k))
-    maxout = dict(model.named_modules())[groups["features.3"].maxout]
-    counted = record(model, loader, ["features.3"], lambda a, g: maxout.wins(a).float(), tap="maxout")
-    assert torch.allclose(counted["features.3"] * 16 / 100, wins["features.3"] * 16)  # 10 x 10 positions
+    with torch.no_grad():  # by hand: the input of conv2's maxout, its units' winners at every position
+        pieces = model.features[3](model.features[2](model.features[1](model.features[0](x))))
+    slots = pieces.unflatten(1, (16, 3)).argmax(2)  # (16 images, 16 units, 10, 10)
+    by_hand = torch.stack([(slots[:, c // 3] == c % 3).float().mean() for c in range(48)])
+    assert torch.allclose(wins["features.3"], by_hand, atol=1e-6)
 
 
 def test_keep_best_protects_exactly_each_units_most_winning_piece():
@@ -234,6 +255,10 @@ def test_win_fraction_and_taps_refuse_layers_without_maxout():
         record(net, loader, ["0"], {"2": lambda a, g: a.sum((0, 2))})
     with pytest.raises(ValueError, match="at least one batch"):
         win_fraction(net, ["0"], [])
+    with pytest.raises(TypeError, match="keep_best"):
+        win_fraction(net, ["0"], loader, keep_best=1)
+    with pytest.raises(ValueError, match="layers must be a non-empty list"):
+        record(net, loader, None, lambda a, g: a.sum((0, 2)))
 
 
 def test_dependencies_report_maxout_groups_and_refuse_what_they_cannot_follow():
@@ -244,10 +269,12 @@ def test_dependencies_report_maxout_groups_and_refuse_what_they_cannot_follow():
     bad = {
         "second Maxout": nn.Sequential(nn.Linear(4, 8), Maxout.equal(8, 2), Maxout.equal(4, 2), nn.Linear(2, 2)),
         "before the Maxout": nn.Sequential(nn.Linear(4, 8), Maxout([1] * 8), nn.BatchNorm1d(8), nn.Linear(8, 2)),
+        "takes 32 pieces, not the 2": nn.Sequential(nn.Conv2d(4, 2, 1), nn.Flatten(), Maxout.equal(32, 2),
+                                                    nn.Linear(16, 2)),
     }
     for words, net in bad.items():
         with pytest.raises(ValueError, match=words):
-            dependencies(net.eval(), (4,))
+            dependencies(net.eval(), (4, 4, 4) if words.startswith("takes") else (4,))
 
 
 def test_other_criteria_and_flops_costs_work_on_maxout_models():
@@ -281,9 +308,27 @@ def test_maxout_lenet5_and_vgg_head_counts():
     plan = {"classifier.0": list(range(0, 32, 2)), "classifier.3": [0, 1]}
     pruned = prune(mvgg, plan, (1, 32, 32))
     x = torch.randn(3, 1, 32, 32)
+    hooks = forced_minus_infinity(mvgg, plan)
+    try:
+        with torch.no_grad():
+            reference = mvgg(x)
+    finally:
+        for h in hooks:
+            h.remove()
     with torch.no_grad():
-        assert torch.allclose(pruned(x), mask_outgoing(mvgg, plan, (1, 32, 32))(x), atol=1e-5)
-    with pytest.raises(TypeError, match="three Linear"):
-        with_maxout_head(nn.Sequential(nn.Linear(2, 2)))
-    with pytest.raises(ValueError, match="dropout"):
-        maxout_head(32, 16, 10, dropout=1.0)
+        assert torch.allclose(pruned(x), reference, atol=1e-5)
+    single = vgg16(width=0.125, input_size=32, in_channels=1, num_classes=10, hidden=16)
+    single.classifier = nn.Linear(16, 10)
+    for bad in (nn.Sequential(nn.Linear(2, 2)), single):
+        with pytest.raises(TypeError, match="three Linear"):
+            with_maxout_head(bad)
+    for dropout in (1.0, "0.5"):
+        with pytest.raises(ValueError, match="dropout"):
+            maxout_head(32, 16, 10, dropout=dropout)
+    with pytest.raises(ValueError, match="k must be"):
+        maxout_head(32, 16, 10, k=2.5)
+
+
+def test_the_coupling_figure_refuses_maxout_groups():
+    with pytest.raises(ValueError, match="feeds a Maxout"):
+        plot_coupling(MaxoutLeNet5(k=2).eval(), {"classifier.1": list(range(100))}, (1, 28, 28))

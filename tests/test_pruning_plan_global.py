@@ -69,3 +69,5 @@ def test_infinite_scores_are_never_removed():
     assert plan["a"].tolist() == [1] and plan["b"].tolist() == [0]  # 3 removed: the infinite ones stay
     with pytest.raises(ValueError, match="normalise=None"):
         plan_global(scores, 1)
+    five = {"a": torch.tensor([float("inf")] * 5 + [0.1])}
+    assert plan_global(five, 1, normalise=None, round_to=2)["a"].tolist() == [0, 1, 2, 3, 4]  # rounding spares them

@@ -30,6 +30,8 @@ class Maxout(nn.Module):
     ``pieces[0]`` channels, unit 1 the next ``pieces[1]``, and so on (C = sum(pieces)). Works on
     fully connected features (N, C) and on feature maps (N, C, H, W), where every position is its
     own competition. :meth:`equal` builds the usual layer of U units with k pieces each.
+    The piece counts are attributes, not part of the ``state_dict``: rebuild a pruned network's
+    layout before loading its weights.
     """
 
     def __init__(self, pieces):
@@ -96,10 +98,28 @@ class Maxout(nn.Module):
         """(C,) the unit each input channel is a piece of."""
         return torch.repeat_interleave(torch.arange(self.units), torch.tensor(self.pieces))
 
+    def _check_channels(self, channels):
+        """``channels`` as a 1-D CPU LongTensor of valid, distinct input channels."""
+        if not isinstance(channels, torch.Tensor) or channels.dim() != 1 or channels.is_floating_point():
+            raise TypeError(f"channels must be a 1-D tensor of channel indices, got {channels!r}")
+        channels = channels.cpu().long()
+        if ((channels < 0) | (channels >= self.channels)).any() or len(channels.unique()) != len(channels):
+            raise ValueError(f"channels must be distinct indices in 0..{self.channels - 1}, got {channels.tolist()}")
+        return channels
+
+    def units_kept(self, channels):
+        """The (sorted) units that keep at least one piece when only ``channels`` are kept."""
+        return self.unit_of()[self._check_channels(channels)].unique()
+
     def keep_(self, channels):
-        """Keep only the input channels ``channels`` (sorted 1-D LongTensor of indices), in place;
+        """Keep only the input channels ``channels`` (1-D tensor of at least one index), in place;
         units left without a piece disappear. Returns the (sorted) indices of the surviving units."""
-        counts = torch.bincount(self.unit_of()[channels.cpu()], minlength=self.units)
+        channels = self._check_channels(channels)
+        if not len(channels):
+            raise ValueError("channels: keep_ needs at least one channel to keep")
+        if (self.index >= 0).sum(1).tolist() != list(self.pieces):  # some pieces were silenced
+            raise ValueError("keep_ on a Maxout with silenced pieces (a masked copy): prune the original instead")
+        counts = torch.bincount(self.unit_of()[channels], minlength=self.units)
         self.pieces = tuple(counts[counts > 0].tolist())
         self.index = self._index(self.pieces).to(self.index.device)
         return torch.nonzero(counts > 0).flatten()
@@ -107,6 +127,7 @@ class Maxout(nn.Module):
     def silence_(self, channels):
         """Make the input channels ``channels`` never win (their pieces count as -inf), in place.
         The layer keeps its shape: what pruning those neurons computes, at full size."""
+        channels = self._check_channels(channels)
         index = self.index.clone()
         index[torch.isin(index, channels.to(index.device))] = -1
         if (index < 0).all(dim=1).any():
@@ -116,8 +137,8 @@ class Maxout(nn.Module):
 
 def _per_layer(k, layers):
     """``k`` as a tuple of ``layers`` piece counts (an int applies to all)."""
-    ks = (k,) * layers if isinstance(k, int) and not isinstance(k, bool) else tuple(k)
-    if len(ks) != layers:
+    ks = (k,) * layers if isinstance(k, int) and not isinstance(k, bool) else k
+    if not isinstance(ks, (tuple, list)) or len(ks) != layers:
         raise ValueError(f"k must be an int or {layers} ints, one per maxout layer, got {k!r}")
     return ks
 
@@ -147,7 +168,7 @@ def maxout_head(in_features, hidden, num_classes, k=2, dropout=0.5):
     """A VGG classifier with maxout: Linear(in, hidden*k), Maxout, Dropout, Linear(hidden,
     hidden*k), Maxout, Dropout, Linear(hidden, num_classes); ``hidden`` units of ``k`` pieces."""
     hidden, k1, k2 = positive_int(hidden, "hidden"), *_per_layer(k, 2)
-    if not 0 <= dropout < 1:
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
     return nn.Sequential(
         nn.Linear(positive_int(in_features, "in_features"), hidden * k1), Maxout.equal(hidden * k1, k1),
@@ -158,7 +179,8 @@ def maxout_head(in_features, hidden, num_classes, k=2, dropout=0.5):
 def with_maxout_head(vgg, k=2, dropout=0.5):
     """A copy of the VGG ``vgg`` whose classifier is a :func:`maxout_head` of the same widths
     (fresh weights, to be trained); the convs keep theirs."""
-    linears = [m for m in getattr(vgg, "classifier", []) if isinstance(m, nn.Linear)]
+    classifier = getattr(vgg, "classifier", None)
+    linears = [m for m in classifier if isinstance(m, nn.Linear)] if isinstance(classifier, nn.Sequential) else []
     if len(linears) != 3:
         raise TypeError(f"vgg must be a VGG with three Linear layers in its classifier, got {type(vgg).__name__}")
     model = copy.deepcopy(vgg)

@@ -68,14 +68,14 @@ def record(model, loader, layers, reduce, tap="output", gradient=False, batches=
     check_model(model)
     if tap not in TAPS:
         raise ValueError(f"tap must be one of {TAPS}, got {tap!r}")
-    reducers = reduce if isinstance(reduce, dict) else {name: reduce for name in layers}
-    if set(reducers) != set(layers) or not all(callable(r) for r in reducers.values()):
-        raise TypeError("reduce must be a callable (a, g) -> (units,) tensor, or a dict {layer: callable} "
-                        f"for exactly the layers, got {reduce!r}")
     if batches is not None:
         positive_int(batches, "batches")
     if isinstance(layers, str) or not layers:
         raise ValueError(f"layers must be a non-empty list of layer names, got {layers!r}")
+    reducers = reduce if isinstance(reduce, dict) else {name: reduce for name in layers}
+    if set(reducers) != set(layers) or not all(callable(r) for r in reducers.values()):
+        raise TypeError("reduce must be a callable (a, g) -> (units,) tensor, or a dict {layer: callable} "
+                        f"for exactly the layers, got {reduce!r}")
     device = device or config.device()
     totals, images, groups, taps = {}, 0, None, _Taps()
     try:

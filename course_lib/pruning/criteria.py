@@ -101,8 +101,12 @@ def win_fraction(model, layers, loader, batches=None, device=None, keep_best=Fal
     changes nothing when removed. Every layer must be followed by a Maxout (the ``"maxout"`` tap).
     ``keep_best=True`` scores each unit's most winning piece +inf, so that :func:`plan_global`
     (with ``normalise=None``) removes rarely winning pieces but never a unit's last one.
+    Returns ``{layer: (pieces,) float tensor}`` of fractions in [0, 1] (+inf where protected).
+    ``loader`` is read twice (its first batch gives the input shape): a DataLoader or a list.
     """
     _layers(model, layers)
+    if not isinstance(keep_best, bool):
+        raise TypeError(f"keep_best must be True or False, got {keep_best!r}")
     batch = next(iter(loader), None)
     if batch is None:
         raise ValueError("loader must yield at least one batch")

@@ -22,6 +22,8 @@ def plot_coupling(model, plan, input_shape):
     group = dependencies(model, input_shape).get(layer)
     if group is None:
         raise ValueError(f"plan: {layer!r} is not a prunable layer of the model")
+    if group.maxout is not None:
+        raise ValueError(f"plan: {layer!r} feeds a Maxout, whose consumer sees units, not these filters")
     modules = dict(model.named_modules())
     n = group.units
     keep = {int(k) for k in torch.as_tensor(keep).flatten().tolist()}

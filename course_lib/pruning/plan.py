@@ -144,7 +144,8 @@ def plan_global(scores, amount, normalise="l2", min_keep=1, cost=None, round_to=
     plan = {}
     for name, ranked in order.items():
         n = len(ranked)
-        kept = min(n, max(min(round_to, n), min_keep, round_to * round(left[name] / round_to)))
+        protected = int(torch.isinf(keys[name]).sum())  # rounding must not remove these either
+        kept = min(n, max(min(round_to, n), min_keep, round_to * round(left[name] / round_to), protected))
         plan[name] = torch.tensor(sorted(ranked[n - kept:]), dtype=torch.int64)
     return plan
 
@@ -154,7 +155,8 @@ def unit_flops(model, input_shape, layers=None):
     the layer's own multiply-accumulates plus its share of the consumer's (removing a filter
     also removes the next layer's input channel), times 2. The ``cost`` of a FLOPs-aware
     :func:`plan_global`; exact for chains, where removing one unit saves exactly this much.
-    A maxout piece costs its own share only: the consumer sees its unit, which stays."""
+    A maxout piece costs its own share only: the consumer sees its unit, which stays (unless the
+    piece is its unit's last, when the consumer's share for the unit is saved too)."""
     groups = dependencies(model, input_shape)
     layers = list(groups) if layers is None else layers
     unknown = [name for name in layers if name not in groups]

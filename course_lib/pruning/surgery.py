@@ -153,7 +153,9 @@ def _maxout(step, between, norms, channels):
         return None, channels
     if len(maxouts) > 1:
         _refuse(maxouts[1].name, f"a second Maxout between {step.name!r} and its consumer")
-    m = maxouts[0]  # its forward has checked that it takes the layer's `channels` units as pieces
+    m = maxouts[0]
+    if m.module.channels != channels:  # e.g. a Maxout over the flattened features of a conv
+        _refuse(m.name, f"takes {m.module.channels} pieces, not the {channels} units of {step.name!r}")
     later_norms = [s for s in norms if between.index(s) > between.index(m)]
     if later_norms:
         _refuse(later_norms[0].name, "normalises the units of a Maxout (put the BatchNorm before the Maxout)")
@@ -302,10 +304,10 @@ def mask_outgoing(model, plan, input_shape):
         inputs = idx
         if group.maxout is not None:
             maxout = modules[group.maxout]
-            unit, removed = maxout.unit_of(), torch.ones(maxout.channels, dtype=torch.bool)
+            inputs = maxout.units_kept(idx)
+            removed = torch.ones(maxout.channels, dtype=torch.bool)
             removed[idx] = False
-            inputs = unit[idx].unique()  # the units that keep a piece
-            maxout.silence_(torch.nonzero(removed & torch.isin(unit, inputs)).flatten())
+            maxout.silence_(torch.nonzero(removed & torch.isin(maxout.unit_of(), inputs)).flatten())
         weight = modules[group.consumer].weight
         removed = torch.ones(weight.shape[1], dtype=torch.bool, device=weight.device)
         removed[expand_to_features(inputs, group.block).to(weight.device)] = False
