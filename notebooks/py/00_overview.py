@@ -145,7 +145,7 @@ plt.show()
 #
 # | family | idea | what shrinks | notebooks |
 # |---|---|---|---|
-# | **pruning** | remove weights, filters or layers that matter least | params; FLOPs and latency if the pruning is structured | 03, 04, 08 (05–07, 09 planned) |
+# | **pruning** | remove weights, filters or layers that matter least | params; FLOPs and latency if the pruning is structured | 03–08 (09 planned) |
 # | **quantization** | fewer bits per weight, shared weights (codebooks), entropy coding | bytes (and latency on hardware with low-bit arithmetic) | 08 |
 # | **low-rank factorization** | replace a weight matrix/tensor by a product of thin ones | params and FLOPs | planned (11) |
 # | **knowledge distillation** | train a small student on a large teacher's soft outputs | everything — you pick the student | planned (12) |
