@@ -9,11 +9,8 @@ from course_lib.models.maxout import Maxout
 
 def relu_as_maxout(linear):
     pieces = nn.Linear(linear.in_features, 2)
-    with torch.no_grad():
-        pieces.weight.zero_()
-        pieces.bias.zero_()
-        pieces.weight[0] = linear.weight[0]
-        pieces.bias[0] = linear.bias[0]
+    pieces.weight.data = torch.cat([linear.weight.data, torch.zeros_like(linear.weight.data)])
+    pieces.bias.data = torch.cat([linear.bias.data, torch.zeros(1)])
     return nn.Sequential(pieces, Maxout.equal(2, 2))
 
 

@@ -135,9 +135,10 @@ def random_maxout_chain(seed):
     return randomize_norms(nn.Sequential(*layers), torch.Generator().manual_seed(seed))
 
 
-def forced_minus_infinity(model, plan):
-    """Reference, independent of the surgery: hooks on each Maxout that set the removed pieces'
-    inputs to -inf and the outputs of units left without any piece to 0 (disconnected)."""
+def forced_minus_infinity(model, plan, x):
+    """Reference, independent of the surgery: ``model``'s output on ``x`` with hooks on each Maxout
+    that set the removed pieces' inputs to -inf and the outputs of units left without any piece
+    to 0 (disconnected)."""
     hooks, pairs, last = [], [], None
     for name, m in model.named_modules():  # module order is forward order in these Sequentials
         if isinstance(m, (nn.Conv2d, nn.Linear)):
@@ -163,7 +164,12 @@ def forced_minus_infinity(model, plan):
             return out
 
         hooks += [maxout.register_forward_pre_hook(before), maxout.register_forward_hook(after)]
-    return hooks
+    try:
+        with torch.no_grad():
+            return model(x)
+    finally:
+        for h in hooks:
+            h.remove()
 
 
 def random_plan(model, seed):
@@ -180,13 +186,7 @@ def test_pruned_equals_original_with_removed_pieces_at_minus_infinity(seed):
     plan = random_plan(model, seed)
     x = torch.randn(6, 3, 12, 12, generator=torch.Generator().manual_seed(seed))
     pruned, masked = prune(model, plan, (3, 12, 12)), mask_outgoing(model, plan, (3, 12, 12))
-    hooks = forced_minus_infinity(model, plan)
-    try:
-        with torch.no_grad():
-            reference = model(x)
-    finally:
-        for h in hooks:
-            h.remove()
+    reference = forced_minus_infinity(model, plan, x)
     with torch.no_grad():
         assert torch.allclose(pruned(x), reference, atol=1e-5)
         assert torch.allclose(masked(x), reference, atol=1e-5)
@@ -308,15 +308,8 @@ def test_maxout_lenet5_and_vgg_head_counts():
     plan = {"classifier.0": list(range(0, 32, 2)), "classifier.3": [0, 1]}
     pruned = prune(mvgg, plan, (1, 32, 32))
     x = torch.randn(3, 1, 32, 32)
-    hooks = forced_minus_infinity(mvgg, plan)
-    try:
-        with torch.no_grad():
-            reference = mvgg(x)
-    finally:
-        for h in hooks:
-            h.remove()
     with torch.no_grad():
-        assert torch.allclose(pruned(x), reference, atol=1e-5)
+        assert torch.allclose(pruned(x), forced_minus_infinity(mvgg, plan, x), atol=1e-5)
     single = vgg16(width=0.125, input_size=32, in_channels=1, num_classes=10, hidden=16)
     single.classifier = nn.Linear(16, 10)
     for bad in (nn.Sequential(nn.Linear(2, 2)), single):
