@@ -196,11 +196,24 @@ layer_errors = pd.DataFrame(rows).T
 layer_errors.round(3)
 
 # %%
-assert (layer_errors["ThiNet"] < layer_errors["L1"]).all(), layer_errors
-assert (layer_errors["ThiNet, rescaled"] < layer_errors["L1, rescaled"]).all(), layer_errors
+# NBVAL_IGNORE_OUTPUT
+behind = {label: list(layer_errors.index[layer_errors[label] >= layer_errors[other]])
+          for label, other in (("ThiNet", "L1"), ("ThiNet, rescaled", "L1, rescaled"))}
+print(f"layers where L1's choice reconstructs at least as well as ThiNet's: {behind}")
+
+# %%
+for label, other in (("ThiNet", "L1"), ("ThiNet, rescaled", "L1, rescaled")):
+    assert layer_errors[label].mean() <= 0.8 * layer_errors[other].mean(), layer_errors
+    assert (layer_errors[label] < layer_errors[other]).mean() >= 0.75, layer_errors
 assert (layer_errors["ThiNet, rescaled"] <= layer_errors["ThiNet"] + 1e-9).all(), layer_errors
-print("on every layer ThiNet's channels reconstruct the next layer better than L1's, with and without "
-      "the rescaling, and the rescaling never makes it worse")
+print("ThiNet's channels reconstruct the next layer better than L1's on most layers and by far on "
+      "average, with and without the rescaling, and the rescaling never makes it worse")
+
+# %% [markdown]
+# "Most", not "all": the greedy search removes one channel at a time and never revisits a
+# choice, so it is not guaranteed to find the best set. On the smallest layers (8 filters in
+# the quick profile's first block) L1's choice can come out level or even slightly ahead on some
+# floating-point paths (the line above says where, in this run).
 
 # %% [markdown]
 # ## 4. The whole network, no fine-tuning: what the choice and the rescaling buy
