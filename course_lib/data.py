@@ -146,19 +146,33 @@ def cifar10_loaders(batch_size=128, seed=0):
                    batch_size, seed)
 
 
-def mnist_digits(digits, size=28):
+def mnist_digits(digits, size=28, train_to_test=0):
     """The offline MNIST subset restricted to ``digits``, relabelled 0 .. len(digits)-1 in the
     order given: ``{"train"|"val"|"test": (x, y)}`` as :func:`mnist_subset` (same split), so a
-    task of k digits has 350k / 50k / 100k images. E.g. ``mnist_digits([4, 9])``: 4 -> 0, 9 -> 1."""
+    task of k digits has 350k / 50k / 100k images. E.g. ``mnist_digits([4, 9])``: 4 -> 0, 9 -> 1.
+
+    ``train_to_test`` (0 .. 349): that many training images of each digit (the last ones of the
+    split) move to the test split, for a task whose test split must resolve finer differences.
+    """
     if (not isinstance(digits, (list, tuple)) or len(set(digits)) != len(digits) or len(digits) < 2
             or not all(isinstance(d, int) and 0 <= d <= 9 for d in digits)):
         raise ValueError(f"digits must be a list of at least two distinct digits 0-9, got {digits!r}")
+    n_train = SPLIT_PER_CLASS["train"]
+    if not isinstance(train_to_test, int) or isinstance(train_to_test, bool) or not 0 <= train_to_test < n_train:
+        raise ValueError(f"train_to_test must be an int in 0 .. {n_train - 1}, got {train_to_test!r}")
     lookup = torch.full((10,), -1, dtype=torch.int64)
     lookup[list(digits)] = torch.arange(len(digits))
     out = {}
     for name, (x, y) in mnist_subset(size).items():
         keep = lookup[y] >= 0
         out[name] = (x[keep], lookup[y[keep]])
+    x, y = out["train"]
+    rank = torch.zeros_like(y)  # position of each training image among those of its digit
+    for label in range(len(digits)):
+        rank[y == label] = torch.arange(int((y == label).sum()))
+    moved = rank >= n_train - train_to_test
+    out["train"] = (x[~moved], y[~moved])
+    out["test"] = (torch.cat([out["test"][0], x[moved]]), torch.cat([out["test"][1], y[moved]]))
     return out
 
 

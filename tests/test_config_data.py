@@ -146,6 +146,21 @@ def test_mnist_digits_relabels_in_the_given_order():
             data.mnist_digits(bad)
 
 
+def test_mnist_digits_moves_training_images_to_the_test_split():
+    plain, moved = data.mnist_digits([4, 9]), data.mnist_digits([4, 9], train_to_test=100)
+    assert {name: len(y) for name, (x, y) in moved.items()} == {"train": 500, "val": 100, "test": 400}
+    assert torch.equal(moved["val"][0], plain["val"][0])
+    for label in (0, 1):  # each digit: its first 250 training images stay, its last 100 join its test images
+        px, py = plain["train"]
+        kept, gone = px[py == label][:250], px[py == label][250:]
+        assert torch.equal(moved["train"][0][moved["train"][1] == label], kept)
+        test_x = moved["test"][0][moved["test"][1] == label]
+        assert torch.equal(test_x, torch.cat([plain["test"][0][plain["test"][1] == label], gone]))
+    for bad in (-1, 350, 1.0, True):
+        with pytest.raises(ValueError, match="train_to_test must be an int in 0 .. 349"):
+            data.mnist_digits([4, 9], train_to_test=bad)
+
+
 def test_threads_default_and_override(monkeypatch):
     monkeypatch.delenv("COURSE_THREADS", raising=False)
     assert config.threads() == 2

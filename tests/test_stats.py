@@ -56,11 +56,45 @@ def test_describe_names_the_models():
     assert line.startswith("pruned 95.5 % vs dense 96.2 %: -0.7 pp") and "McNemar p = 0.14" in line
 
 
+def test_copies_by_hand():
+    a = torch.tensor([1, 1, 0, 0, 1])
+    copies = torch.tensor([[1, 0, 1, 0, 1], [1, 1, 1, 0, 0]])  # mean per image: 1, .5, 1, 0, .5
+    c = stats.paired_comparison(a, copies)
+    # d = 0, -.5, +1, 0, -.5: A better on two images, B's copies on one
+    assert (c["n"], c["copies"], c["only_a"], c["only_b"]) == (5, 2, 2, 1)
+    assert (c["acc_a"], c["acc_b"], c["diff"]) == pytest.approx((0.6, 0.6, 0.0))
+    half = 1.959964 * math.sqrt(0.25 + 1 + 0.25 - 0) / 5
+    assert (c["ci_low"], c["ci_high"]) == pytest.approx((-half, half), abs=1e-6)
+    assert c["p_value"] == 1.0  # signed steps -1, +2, -1 sum to 0: every sign pattern is as far from 0
+    assert "better for B on average over its 2 copies" in stats.describe(c) and "sign-flip test p = 1.00" in stats.describe(c)
+
+
+def test_sign_flip_p_value_by_hand():
+    # d = +1, +.5 (two copies): steps 2 and 1, signed sums +-3 and +-1 equally likely -> P(|sum| >= 3) = 1/2
+    c = stats.paired_comparison(torch.tensor([0, 0, 1]), torch.tensor([[1, 1, 1], [1, 0, 1]]))
+    assert c["p_value"] == pytest.approx(0.5)
+    # four images where both copies beat A, none the other way: 2 * (1/2)^4
+    c = stats.paired_comparison(torch.zeros(6), torch.tensor([[1, 1, 1, 1, 0, 0]] * 2))
+    assert c["p_value"] == pytest.approx(2 / 16)
+
+
+def test_one_copy_is_mcnemar_and_repeated_copies_change_nothing():
+    a, b = table(950, 12, 5, 33)
+    single = stats.paired_comparison(a, b)
+    assert stats.paired_comparison(a, b[None]) == single
+    repeated = stats.paired_comparison(a, torch.stack([b, b, b]))
+    assert repeated == {**single, "copies": 3}
+
+
 @pytest.mark.parametrize("a, b, match", [
     ([1, 0, 1], [1, 0], "same images"),
     ([1, 2, 0], [1, 0, 0], "only True/False"),
     ([], [], "non-empty 1-D"),
     ([[1, 0]], [[1, 0]], "non-empty 1-D"),
+    ([1, 0], [[1, 0], [1, 2]], "only True/False"),
+    ([1, 0], [[1, 0, 1], [1, 0, 0]], "same images"),
+    ([1, 0], torch.zeros(0, 2), "at least one copy"),
+    ([1, 0], [[[1, 0]]], "non-empty 1-D"),
 ])
 def test_bad_correctness_vectors(a, b, match):
     with pytest.raises(ValueError, match=match):

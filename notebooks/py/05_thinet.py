@@ -268,8 +268,8 @@ print("without any fine-tuning, ThiNet's choice keeps the network far more accur
 #
 # ## 5. The paper's procedure: layer by layer with a short fine-tune, then fine-tuning
 #
-# Half of the filters of every conv go (the paper's $r = 0.5$; it pruned conv1_1 … conv4_3 of
-# VGG-16, we also prune conv5, section 9 says why). After each
+# Half of the filters of conv1_1 … conv4_3 go, the paper's ten layers at its $r = 0.5$; conv5 is
+# left alone, as in the paper (section 9 says what pruning it too did here). After each
 # layer, a short fine-tune: one pass over 512 random training images (the paper: one epoch of
 # ImageNet); after the last layer, the baseline's own schedule. L1 gets exactly the same: the
 # same layers, the same rates, hence the same architecture and FLOPs, the same fine-tuning.
@@ -283,7 +283,8 @@ else:
     FINAL = BASELINE  # the baseline's own schedule: 8 epochs at Adam's 2e-3, 3 at 2e-4
 between_loader = DataLoader(train_set, batch_size=128,
                             sampler=RandomSampler(train_set, num_samples=BETWEEN_IMAGES, generator=config.generator(7)))
-RATIOS = {name: RATIO for name in CONVS}
+PRUNED = CONVS[:10]  # conv1_1 ... conv4_3, ThiNet-Conv's layers
+RATIOS = {name: RATIO for name in PRUNED}
 
 
 def short_fine_tune(net):
@@ -307,9 +308,9 @@ for label, options in (("ThiNet", {}), ("L1", {"select": l1_choice, "rescale": F
 
 fig, ax = plt.subplots(figsize=(6.5, 3.4))
 for label, style in zip(runs, ("o-", "^-")):
-    ax.plot(range(len(CONVS) + 1), 100 * runs[label]["history"]["accuracy"], style, ms=4, label=label)
-ax.set_xticks(range(len(CONVS) + 1), ["none"] + [NAMES[n] for n in CONVS], rotation=60, fontsize=7)
-ax.set(title=f"Half of every conv removed, {BETWEEN_IMAGES} training images of fine-tuning after each",
+    ax.plot(range(len(PRUNED) + 1), 100 * runs[label]["history"]["accuracy"], style, ms=4, label=label)
+ax.set_xticks(range(len(PRUNED) + 1), ["none"] + [NAMES[n] for n in PRUNED], rotation=60, fontsize=7)
+ax.set(title=f"Half of conv1_1 … conv4_3 removed, {BETWEEN_IMAGES} training images of fine-tuning after each",
        xlabel="layers pruned so far (up to)", ylabel="validation accuracy (%)", ylim=(0, 100))
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
@@ -334,12 +335,12 @@ print("ThiNet within 1 pp of the baseline and not significantly worse (the noteb
 
 # %%
 flops_cut = runs["ThiNet"]["history"]["FLOPs"].iloc[0] / runs["ThiNet"]["history"]["FLOPs"].iloc[-1]
-assert flops_cut >= 3.3, flops_cut
+assert flops_cut >= 3.2, flops_cut
 along = {label: 100 * run["history"]["accuracy"].iloc[1:].mean() for label, run in runs.items()}
 assert along["ThiNet"] >= along["L1"] + 10, along
 assert thinet_vs_l1["before"]["diff"] > 0, stats.describe(thinet_vs_l1["before"])
 assert compare["ThiNet, after"]["diff"] >= -0.02, stats.describe(compare["ThiNet, after"])
-print("FLOPs cut at least 3.3x; along the way ThiNet's network is at least 10 pp more accurate than L1's on "
+print("FLOPs cut at least 3.2x (ThiNet-Conv's 3.23x); along the way ThiNet's network is at least 10 pp more accurate than L1's on "
       "average, and still ahead before the final fine-tuning; after it, ThiNet is at most 2 pp below the baseline")
 
 # %% [markdown]
@@ -356,7 +357,7 @@ print("FLOPs cut at least 3.3x; along the way ThiNet's network is at least 10 pp
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-seen_epochs = sum(e for _, _, e in BASELINE) + len(CONVS) * BETWEEN_IMAGES / len(train_set) + sum(e for _, _, e in FINAL)
+seen_epochs = sum(e for _, _, e in BASELINE) + len(PRUNED) * BETWEEN_IMAGES / len(train_set) + sum(e for _, _, e in FINAL)
 scratch = prune(baselines.make_course_vgg(seed=1), runs["ThiNet"]["kept"], SHAPE)
 scratch_curve = baselines.run_phases(scratch, loaders, BASELINE, seed=1, weight_decay=VGG_SETTINGS["weight_decay"])
 scratch_hits = stats.correct(scratch, loaders["test"])
@@ -373,7 +374,7 @@ print(stats.describe(stats.paired_comparison(runs["ThiNet"]["after"], scratch_hi
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-quick_models = {"baseline": model, "half of every conv (ThiNet)": runs["ThiNet"]["net"]}
+quick_models = {"baseline": model, "conv1_1 … conv4_3 halved (ThiNet)": runs["ThiNet"]["net"]}
 sizes = size_table(quick_models, SHAPE)
 lat = latency_table(quick_models, SHAPE, batch_sizes=(1, 64), rounds=9, threads=THREADS, spread=True)
 table = sizes.join(lat)
@@ -383,11 +384,13 @@ table["FLOPs reduction"] = sizes["FLOPs"].iloc[0] / sizes["FLOPs"]
 display(table.T.round(2))
 
 # %%
-assert table["speed-up (batch 64)"].iloc[1] >= 1.4, table.T
-print("the pruned network is at least 1.4x faster at batch 64; at batch 1 the speed-up is shown, not claimed")
+# "clearly faster at batch 64": 1.3x is far below the FLOPs ratio and, at a spread under 10 %,
+# below what noise can bring a 1.6x speed-up down to
+assert table["speed-up (batch 64)"].iloc[1] >= 1.3, table.T
+print("the pruned network is at least 1.3x faster at batch 64; at batch 1 the speed-up is shown, not claimed")
 
 # %% [markdown]
-# A FLOPs reduction of about 4× buys much less time: at batch 1 this 1/8-width network on
+# A FLOPs reduction of about 3.3× buys much less time: at batch 1 this 1/8-width network on
 # 32 × 32 digits is bound by per-layer overheads that pruning does not remove, and even at batch 64
 # the thin layers run far from the CPU's peak (notebook 03 measured the same). Section 7 counts
 # the paper's full-scale network, where the convs dominate.
@@ -459,24 +462,28 @@ pd.DataFrame({
         "trained from scratch (%)": "71.72 (Liu et al. 2019)", "L1 at the same FLOPs": "not reported"},
     "ours (course VGG-16, quick profile)": {
         "accuracy: unpruned → pruned, fine-tuned (%)": f"{fmt(compare['ThiNet, after'], 'acc_a')} → {fmt(compare['ThiNet, after'], 'acc_b')}",
-        "FLOPs reduction": f"{flops_cut:.2f}x (13 convs)", "trained from scratch (%)": f"{100 * float(scratch_hits.float().mean()):.1f}",
+        "FLOPs reduction": f"{flops_cut:.2f}x (10 convs)", "trained from scratch (%)": f"{100 * float(scratch_hits.float().mean()):.1f}",
         "L1 at the same FLOPs": f"{fmt(compare['L1, after'], 'acc_b')} % (before the final fine-tuning: "
                                 f"{fmt(compare['L1, before'], 'acc_b')} %, ThiNet {fmt(compare['ThiNet, before'], 'acc_b')} %)"}})
 
 # %% [markdown]
 # ## 9. What differs from the paper, and why
 #
-# * **The task is easy.** On MNIST digits a network at a quarter of the FLOPs recovers almost
+# * **The task is easy.** On MNIST digits a network at under a third of the FLOPs recovers almost
 #   everything with enough fine-tuning, whichever filters it kept: after the final schedule L1's
 #   network is as good as ThiNet's within what 1,000 test images resolve (section 5), and the
 #   network trained from scratch is too. The difference between the criteria shows where the
 #   fine-tuning is short (sections 4 and 5, along the way), which is where ThiNet's argument is:
 #   a network that stays accurate while it is pruned needs less repair. On ImageNet, where every
 #   point is expensive to recover, the paper's 1.7 pp loss at 3.2× fewer FLOPs was a strong result.
-# * **Which layers.** The paper left conv5 alone; half of conv1_1 … conv4_3 gives 3.23× fewer
-#   FLOPs at 224 px (section 7) and about the same here (exercise 5), while this notebook's
-#   target is at least 3.3× (section 5's check), so we prune all 13 convs. conv5_3 feeds the
-#   classifier, so its channels are reconstructed through the flatten into the first linear layer.
+# * **Which layers, a lesson.** We prune the paper's layers: half of conv1_1 … conv4_3 gives
+#   3.23× fewer FLOPs at 224 px (section 7) and about the same here (section 5). A first version
+#   also halved conv5 (3.9× fewer FLOPs, 27 % of the parameters left) and met the 1 pp target on
+#   this machine's native floating-point path, but on another path it ended 2.1 pp below the
+#   baseline, significantly worse, and L1's network and the same architecture trained from
+#   scratch ended 1.4 and 1.7 pp below too: the network had become too thin for the digits, not
+#   ThiNet's choice worse. Pruning conv5 as well is exercise 5; conv5_3 feeds the classifier, so
+#   its channels are reconstructed through the flatten into the first linear layer.
 # * **BatchNorm.** The paper's VGG-16 has none, so its samples are the raw outputs of layer $i+1$;
 #   ours weight each sample by the BatchNorm factor of its channel (section 1), which is ThiNet on
 #   the folded network.
@@ -485,10 +492,9 @@ pd.DataFrame({
 #   (set by a rule, not by test accuracies: one short pass, then what trained the baseline).
 # * **The target.** The notebook aims at "within 1 pp of the baseline and not significantly
 #   worse" after fine-tuning; the last line section 5 prints says whether this run met it, and
-#   when it says False, the target is missed. A quarter of the FLOPs costs a network this thin
-#   (4 … 32 filters per layer after pruning) close to a point on the validation digits too
-#   (compare the final fine-tuning's curves with the baseline's), which 1,000 test images resolve
-#   only to about ±1 pp (section 2). So the check cell asserts the weaker bound of 2 pp; two
+#   when it says False, the target is missed. The pruned network (4 … 32 filters in the pruned
+#   layers) ends up to a point below the baseline on some floating-point paths, close to the
+#   ±1 pp that 1,000 test images resolve (section 2). So the check cell asserts the weaker bound of 2 pp; two
 #   fine-tuning seeds, as notebook 03 uses, would narrow the estimate by a factor √2 at twice the cost.
 # * **No bias correction.** The least squares has no intercept and layer $i+1$'s bias is left as
 #   it was: the mean of the removed channels' contributions is lost, and the BatchNorm after layer
@@ -547,10 +553,11 @@ nb05.check_least_squares_scale(least_squares_scale)
 # `greedy_removal`'s order with section 3's. Then try `after_norm=False`: which channels does the
 # greedy search prefer to keep without the BatchNorm factors, and why?
 #
-# **Exercise 5 (open).** Prune only the paper's layers, `{name: RATIO for name in CONVS[:10]}`,
-# with section 5's procedure. What FLOPs reduction does that give here, and how does it compare
-# with section 7's 3.23× at 224 px? Explain with each conv's share of the FLOPs
-# (`from course_lib.measure import layer_table`; `layer_table(model, SHAPE)`).
+# **Exercise 5 (open).** Prune conv5 too, `{name: RATIO for name in CONVS}`, with section 5's
+# procedure. How much further do the FLOPs and the parameters fall, and why so little FLOPs for so
+# many parameters? Explain with each conv's share of both (`from course_lib.measure import
+# layer_table`; `layer_table(model, SHAPE)`). What does it cost in accuracy, paired against the
+# baseline and against the ten-layer network?
 #
 # **Exercise 6 (open).** Fine-tune less: set `FINAL = [("adam", 1e-3, 2)]` and repeat section 5.
 # Which method gains from its choice now, and by how much? Answer with `stats.paired_comparison`.
