@@ -64,7 +64,8 @@ def test_tables_refuse_bad_arguments(call, error, words):
 
 def test_coupling_figure_shades_rows_and_columns():
     fig = plot_coupling(net(), {"0": [0, 2, 3, 4, 6, 7]}, SHAPE)
-    conv, norm, consumer = fig.axes
+    conv, norm, consumer, *colour_bars = fig.axes
+    assert len(colour_bars) == 3  # one colour scale per panel
     assert len(conv.patches) == len(norm.patches) == len(consumer.patches) == 2
     assert "[1, 5]" in fig._suptitle.get_text()
     matplotlib.pyplot.close(fig)
@@ -72,7 +73,8 @@ def test_coupling_figure_shades_rows_and_columns():
 
 def test_coupling_figure_follows_flatten_blocks():
     fig = plot_coupling(net(), {"4": [0, 1, 2]}, SHAPE)  # conv 8->4 then flatten: blocks of 4 x 4 = 16 columns
-    span = fig.axes[-1].patches[0].get_x(), fig.axes[-1].patches[0].get_width()
+    consumer = fig.axes[len(fig.axes) // 2 - 1]  # the last panel (no BatchNorm here); its colour bars follow
+    span = consumer.patches[0].get_x(), consumer.patches[0].get_width()
     assert span == pytest.approx((3 * 16 - 0.5, 16))
     matplotlib.pyplot.close(fig)
 

@@ -136,9 +136,17 @@ def test_choose_ratios_and_plot_refuse_bad_arguments():
 
 def test_plot_draws_one_curve_per_layer(setup):
     model, loader = setup
-    ax = plot_sensitivity(layer_sensitivity(model, loader, (1, 8, 8), ratios=(0.5,)))
-    assert len(ax.lines) == 2 and len(ax.lines[0].get_xdata()) == 2
-    matplotlib.pyplot.close(ax.figure)
+    table = layer_sensitivity(model, loader, (1, 8, 8), ratios=(0.5,))
+    fig = plot_sensitivity(table)
+    assert len(fig.axes) == 1 and len(fig.axes[0].lines) == 2 and len(fig.axes[0].lines[0].get_xdata()) == 2
+    matplotlib.pyplot.close(fig)
+    layers = list(dict.fromkeys(table["layer"]))
+    fig = plot_sensitivity(table, {"first": layers[:1], "second": layers[1:]})
+    assert [len(ax.lines) for ax in fig.axes] == [1, 1] and [ax.get_title() for ax in fig.axes] == ["first", "second"]
+    matplotlib.pyplot.close(fig)
+    for bad in ({}, {"x": []}, {"x": ["no such layer"]}, [layers]):
+        with pytest.raises(ValueError, match="panels must be a non-empty dict"):
+            plot_sensitivity(table, bad)
 
 
 def test_greedy_ratios_takes_the_cheapest_step_until_the_target_holds():

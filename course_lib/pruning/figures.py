@@ -41,7 +41,8 @@ def plot_coupling(model, plan, input_shape):
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.6),
                              gridspec_kw={"width_ratios": [max(3, p[1].shape[1] / p[3]) for p in panels]})
     for ax, (title, values, where, block) in zip(axes, panels):
-        ax.imshow(values.numpy(), cmap="Greys", aspect="auto", interpolation="nearest")
+        image = ax.imshow(values.numpy(), cmap="Greys", aspect="auto", interpolation="nearest")
+        fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
         for k in removed:
             if where == "rows":
                 ax.axhspan(k - 0.5, k + 0.5, color="red", alpha=0.45)
@@ -55,19 +56,28 @@ def plot_coupling(model, plan, input_shape):
     return fig
 
 
-def plot_sensitivity(table, ax=None, title="Sensitivity of each layer to L1 filter pruning"):
-    """Accuracy vs fraction of filters pruned, one curve per layer (as Li et al. Fig. 2(b))."""
+def plot_sensitivity(table, panels=None, title="Sensitivity of each layer to L1 filter pruning"):
+    """Accuracy vs fraction of filters pruned, one curve per layer (as Li et al. Fig. 2(b)), as
+    small multiples: ``panels`` = ``{panel title: [layers of the table]}`` (default: one panel
+    with every layer), so that each panel holds few enough curves to tell apart. Returns the figure."""
     if not isinstance(table, pd.DataFrame) or not {"layer", "ratio", "accuracy"} <= set(table.columns):
         raise TypeError("table must be a DataFrame returned by layer_sensitivity()")
-    if ax is None:
-        ax = plt.subplots(figsize=(8, 4.5))[1]
     layers = list(dict.fromkeys(table["layer"]))
-    cmap = plt.get_cmap("turbo")
-    for i, name in enumerate(layers):
-        rows = table[table["layer"] == name].sort_values("ratio")
-        ax.plot(100 * rows["ratio"], 100 * rows["accuracy"], marker="o", ms=3,
-                color=cmap(0.05 + 0.9 * i / max(1, len(layers) - 1)), label=name)
-    ax.set(xlabel="filters pruned away (%)", ylabel="accuracy without retraining (%)", title=title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=1, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    return ax
+    panels = {title: layers} if panels is None else panels
+    if (not isinstance(panels, dict) or not panels
+            or not all(isinstance(v, (list, tuple)) and v and set(v) <= set(layers) for v in panels.values())):
+        raise ValueError(f"panels must be a non-empty dict {{title: [layers of the table]}}, got {panels!r}")
+    fig, axes = plt.subplots(1, len(panels), figsize=(min(16, 3.2 * len(panels) + 2), 3.4), sharey=True,
+                             squeeze=False)
+    for ax, (name, members) in zip(axes[0], panels.items()):
+        for layer in members:
+            rows = table[table["layer"] == layer].sort_values("ratio")
+            ax.plot(100 * rows["ratio"], 100 * rows["accuracy"], marker="o", ms=3, label=layer)
+        ax.set(title=name, xlabel="filters pruned away (%)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    axes[0, 0].set_ylabel("accuracy without retraining (%)")
+    if len(panels) > 1:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

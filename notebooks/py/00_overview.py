@@ -171,11 +171,12 @@ layer = torch.zeros_like(weights, dtype=torch.bool)
 fig, axes = plt.subplots(1, 4, figsize=(12, 2.6))
 for ax, (title, keep) in zip(axes, [("dense layer", torch.ones_like(connection)), ("connection pruning", connection),
                                     ("neuron (row) pruning", neuron), ("layer pruning", layer)]):
-    ax.imshow(torch.where(keep, weights, torch.nan), cmap="coolwarm", vmin=-2.5, vmax=2.5)
+    image = ax.imshow(torch.where(keep, weights, torch.nan), cmap="coolwarm", vmin=-2.5, vmax=2.5)
     ax.set_title(f"{title}\n{int(keep.sum())} of {keep.numel()} weights kept", fontsize=10)
     ax.set_xticks([]), ax.set_yticks([])
     ax.set_xlabel("inputs"), ax.set_ylabel("neurons")
 plt.tight_layout()
+fig.colorbar(image, ax=axes.tolist(), fraction=0.015, pad=0.01, label="weight (blank cells: removed)")
 plt.show()
 
 # %% [markdown]
