@@ -2,8 +2,10 @@
 
 A check prints one line starting with a tick when the answer is right and raises
 ``AssertionError`` saying what is wrong otherwise. Checks build their own test inputs, so
-re-running a cell cannot make a wrong answer pass.
+re-running a cell cannot make a wrong answer pass. An answer that still raises
+``NotImplementedError`` (the stub of a student version) fails with one line: not attempted yet.
 """
+import functools
 
 
 def expect(condition, message):
@@ -15,3 +17,17 @@ def expect(condition, message):
 def passed(message):
     """Report a passed check."""
     print(f"✓ {message}")
+
+
+def exercise(check):
+    """Decorator for a check whose first argument is the student's answer: when the answer raises
+    ``NotImplementedError``, the check fails with one line saying so instead of a traceback."""
+    @functools.wraps(check)
+    def run(answer, *args, **kwargs):
+        try:
+            return check(answer, *args, **kwargs)
+        except NotImplementedError:
+            name = getattr(answer, "__name__", "this exercise")
+            raise AssertionError(f"{name}: not attempted yet (replace `raise NotImplementedError` "
+                                 "with your code)") from None
+    return run

@@ -2,13 +2,14 @@
 import torch
 import torch.nn as nn
 
-from . import expect, passed
+from . import exercise, expect, passed
 from ..measure import flop_counter
 from ..models.vgg import VGG
 
 CONV_SHAPES = [(3, 64, 3), (1, 6, 5), (64, 128, 1), (17, 5, 7)]
 
 
+@exercise
 def check_conv_params(conv_params):
     """``conv_params(c_in, c_out, k)`` must equal the parameters of ``nn.Conv2d(c_in, c_out, k)``."""
     for c_in, c_out, k in CONV_SHAPES:
@@ -19,6 +20,7 @@ def check_conv_params(conv_params):
     passed(f"conv_params agrees with nn.Conv2d on {len(CONV_SHAPES)} shapes")
 
 
+@exercise
 def check_conv_macs(conv_macs):
     """``conv_macs(c_in, c_out, k, out_side)`` must equal FlopCounterMode's count / 2 (padding keeps sides)."""
     for c_in, c_out, k in CONV_SHAPES:
@@ -31,6 +33,7 @@ def check_conv_macs(conv_macs):
     passed("conv_macs agrees with torch.utils.flop_counter")
 
 
+@exercise
 def check_fc_share(fc_share):
     """``fc_share(model)`` must return the fraction of parameters in nn.Linear layers."""
     for cfg, width in (("A", 0.5), ("E", 0.25)):

@@ -2,12 +2,13 @@
 import torch
 import torch.nn as nn
 
-from . import expect, passed
+from . import exercise, expect, passed
 from ..models.lenet import PartialConv2d
 
 SIZES = [(32, 5, 1, 0), (28, 5, 1, 2), (224, 11, 4, 2), (14, 2, 2, 0), (7, 3, 1, 1)]
 
 
+@exercise
 def check_conv_output_size(out_size):
     """``out_size(n, k, stride, padding)`` must match what ``nn.Conv2d`` produces."""
     for n, k, stride, padding in SIZES:
@@ -21,6 +22,7 @@ def check_conv_output_size(out_size):
 TABLES = [((0, 1), (1, 2), (0, 2)), ((0,), (0, 1, 2, 3)), ((0, 1, 2), (3,), (1, 3), (0, 2, 3))]
 
 
+@exercise
 def check_partial_params(partial_params):
     """``partial_params(table, k)`` must count the parameters of a partially connected k x k conv."""
     for table in TABLES:
@@ -31,6 +33,7 @@ def check_partial_params(partial_params):
     passed("partial_params is right on tables it had not seen")
 
 
+@exercise
 def check_connections(connections):
     """``connections(params_per_map, maps, out_side)`` = trainable parameters x output positions
     for a convolutional layer with shared weights."""

@@ -7,7 +7,7 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from . import expect, passed
+from . import exercise, expect, passed
 from ..measure import count_params
 from ..models.compact import Fire, mobilenet_v1
 
@@ -35,6 +35,7 @@ def check_fire_design(fire, in_channels=64, out_channels=128, budget=5000):
     passed(f"Fire({in_channels} -> {out_channels}) with {params:,} parameters (budget {budget:,})")
 
 
+@exercise
 def check_pays_off(pays_off):
     """Exercise 2: ``pays_off(n, d_k)`` is True exactly when a depthwise-separable block needs
     fewer multiply-adds than the standard convolution it replaces (counted by FlopCounterMode)."""

@@ -2,11 +2,12 @@
 import torch
 import torch.nn as nn
 
-from . import expect, passed
+from . import exercise, expect, passed
 from ..measure import count_params
 from ..pruning import prune
 
 
+@exercise
 def check_filter_l1(filter_l1):
     """``filter_l1(weight)``: Li et al.'s s_j = sum |W_j| for every filter of a (out, in, k, k) weight."""
     gen = torch.Generator().manual_seed(3)
@@ -22,6 +23,7 @@ def check_filter_l1(filter_l1):
     passed("filter_l1 is Li et al.'s sum of absolute kernel weights")
 
 
+@exercise
 def check_keep_indices(keep_indices):
     """``keep_indices(scores, ratio)``: sorted indices of the filters that survive when the
     round(ratio * n) lowest-scoring ones are removed."""
@@ -38,6 +40,7 @@ def check_keep_indices(keep_indices):
     passed("keep_indices removes the lowest scores and keeps the rest in order")
 
 
+@exercise
 def check_params_removed(params_removed):
     """``params_removed(c_in, n, c_next, k, k_next, m)``: parameters that disappear when m of the n
     filters of conv(c_in -> n, k x k, bias) -> BatchNorm2d(n) -> conv(n -> c_next, k_next x k_next)

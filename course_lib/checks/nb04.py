@@ -2,10 +2,11 @@
 import torch
 import torch.nn as nn
 
-from . import expect, passed
+from . import exercise, expect, passed
 from ..pruning import normalised, unit_flops
 
 
+@exercise
 def check_taylor_scores(taylor_scores):
     """``taylor_scores(a, g)``: Theta per channel of a batch, activations ``a`` and gradients
     ``g`` of shape (N, C, H, W): the mean over images of |mean over positions of a * g|."""
@@ -28,6 +29,7 @@ def check_taylor_scores(taylor_scores):
     passed("taylor_scores is Molchanov et al.'s |mean(a * dC/da)| per image, averaged")
 
 
+@exercise
 def check_l2_rescale(l2_rescale):
     """``l2_rescale(scores)``: each layer's scores divided by their Euclidean norm."""
     gen = torch.Generator().manual_seed(6)
@@ -41,6 +43,7 @@ def check_l2_rescale(l2_rescale):
     passed("l2_rescale makes every layer's scores unit-norm")
 
 
+@exercise
 def check_filter_flops(filter_flops):
     """``filter_flops(c_in, k, side, c_next, k_next, side_next)``: FLOPs (2 x MACs, one image)
     saved by removing one filter of a k x k conv c_in -> n on a side x side output map, feeding a

@@ -2,10 +2,11 @@
 import torch
 import torch.nn as nn
 
-from . import expect, passed
+from . import exercise, expect, passed
 from ..pruning import greedy_removal, rescale_weights
 
 
+@exercise
 def check_channel_contributions(channel_contributions):
     """``channel_contributions(patch, kernel)``: patch (C, k, k) of the next layer's input and
     kernel (C, k, k), the weights of one of its filters -> (C,), channel c's share of that
@@ -29,6 +30,7 @@ def check_channel_contributions(channel_contributions):
     passed("channel_contributions splits a conv output into one term per input channel")
 
 
+@exercise
 def check_greedy_step(greedy_step):
     """``greedy_step(x, removed)``: contributions x (n, C) and the list of channels removed so far
     -> the channel ThiNet removes next (an int)."""
@@ -48,6 +50,7 @@ def check_greedy_step(greedy_step):
     passed("greedy_step picks ThiNet's next channel five times in a row")
 
 
+@exercise
 def check_least_squares_scale(least_squares_scale):
     """``least_squares_scale(x, kept)``: contributions x (n, C) and kept channel indices ->
     (len(kept),) scale factors minimising the squared error of y = x.sum(1)."""

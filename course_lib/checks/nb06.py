@@ -1,7 +1,7 @@
 """Checks for the exercises of notebook 06 (HRank)."""
 import torch
 
-from . import expect, passed
+from . import exercise, expect, passed
 from ..pruning import feature_map_ranks
 
 
@@ -11,6 +11,7 @@ def _maps_of_rank(ranks, h, w, gen):
                             torch.zeros(h, w)) for r in ranks])
 
 
+@exercise
 def check_map_rank(map_rank):
     """``map_rank(m)``: one (h, w) map -> its rank, an int."""
     gen = torch.Generator().manual_seed(3)
@@ -30,6 +31,7 @@ def check_map_rank(map_rank):
     passed("map_rank counts the singular values above the tolerance")
 
 
+@exercise
 def check_mean_rank(mean_rank):
     """``mean_rank(maps)``: (N, C, h, w) maps of one layer -> (C,) mean rank per filter."""
     gen = torch.Generator().manual_seed(4)
@@ -46,6 +48,7 @@ def check_mean_rank(mean_rank):
     passed("mean_rank gives HRank's score of every filter from one batch of maps")
 
 
+@exercise
 def check_best_rank_r(best_rank_r):
     """``best_rank_r(m, r)``: (h, w) map -> its best approximation of rank r, (h, w)."""
     gen = torch.Generator().manual_seed(5)

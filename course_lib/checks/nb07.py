@@ -2,7 +2,7 @@
 import torch
 import torch.nn as nn
 
-from . import expect, passed
+from . import exercise, expect, passed
 
 
 def _inputs(gen):
@@ -10,6 +10,7 @@ def _inputs(gen):
     return [torch.randn(5, 12, generator=gen), torch.randn(3, 12, 4, 4, generator=gen)]
 
 
+@exercise
 def check_maxout(maxout):
     """``maxout(x, k)``: (N, C, ...) -> (N, C // k, ...), unit u the max of channels u*k .. u*k+k-1."""
     gen = torch.Generator().manual_seed(7)
@@ -26,6 +27,7 @@ def check_maxout(maxout):
     passed("maxout takes the max over each unit's k consecutive pieces")
 
 
+@exercise
 def check_win_counts(win_counts):
     """``win_counts(x, k)``: (N, C, ...) -> (C,) how often each channel is the max of its unit,
     over the images and positions of ``x``."""
@@ -45,6 +47,7 @@ def check_win_counts(win_counts):
     passed("win_counts counts, per piece, the competitions of its unit that it wins")
 
 
+@exercise
 def check_relu_as_maxout(relu_as_maxout):
     """``relu_as_maxout(linear)``: a Linear(n, 1) -> an nn.Module computing relu(linear(x))
     as a Linear(n, 2) followed by a 2-piece maxout (one piece fixed at zero)."""

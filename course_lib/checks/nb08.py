@@ -2,10 +2,11 @@
 import numpy as np
 import torch
 
-from . import expect, passed
+from . import exercise, expect, passed
 from ..compression import codec, huffman, quantize, sparse
 
 
+@exercise
 def check_relative_indices(fn):
     """``fn(row, bits) -> (values, diffs)``: relative indices with filler zeros, as in
     :func:`course_lib.compression.sparse.encode_relative`."""
@@ -26,6 +27,7 @@ def check_relative_indices(fn):
     passed("relative indices with filler zeros are right")
 
 
+@exercise
 def check_code_lengths(fn):
     """``fn(counts) -> lengths``: a Huffman code length table (any optimal tie-breaking)."""
     rng = np.random.default_rng(8)
@@ -44,6 +46,7 @@ def check_code_lengths(fn):
     passed("Huffman code lengths are optimal")
 
 
+@exercise
 def check_linear_init(fn):
     """``fn(values, k) -> centroids``: the paper's linear initialisation."""
     g = torch.Generator().manual_seed(8)
@@ -66,6 +69,7 @@ def _filler_bits(shared, index_bits):
     return int(w_len[0] * filler.sum() + d_len[d_sym[filler]].sum())
 
 
+@exercise
 def check_filler_bits(fn):
     """``fn(shared, index_bits) -> bits``: what the filler zeros of one layer cost in its file."""
     g = torch.Generator().manual_seed(8)
