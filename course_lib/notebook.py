@@ -1,5 +1,9 @@
-"""Helpers for the notebooks themselves."""
+"""Helpers for the notebooks themselves: showing library source, building student versions."""
+import copy
 import inspect
+
+BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"  # nbgrader's markers
+STUB = ("# YOUR CODE HERE", "raise NotImplementedError")
 
 
 def show_source(obj):
@@ -15,3 +19,44 @@ def show_source(obj):
         print(source)
     else:
         display(Markdown(f"```python\n{source}```"))
+
+
+def strip_solutions(source):
+    """``source`` (a code cell's text) with every ``# BEGIN SOLUTION`` … ``# END SOLUTION`` block,
+    markers included, replaced by the two lines of ``STUB`` at the block's indentation.
+    Returns (new source, number of blocks replaced); unmatched or nested markers -> ValueError."""
+    if not isinstance(source, str):
+        raise TypeError(f"source must be a str, got {type(source).__name__}")
+    out, indent, replaced = [], None, 0
+    for number, line in enumerate(source.splitlines(), 1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if indent is not None:
+                raise ValueError(f"source line {number}: {BEGIN} inside another solution block")
+            indent = line[:len(line) - len(line.lstrip())]
+            out += [indent + stub for stub in STUB]
+            replaced += 1
+        elif marker == END:
+            if indent is None:
+                raise ValueError(f"source line {number}: {END} without {BEGIN}")
+            indent = None
+        elif indent is None:
+            out.append(line)
+    if indent is not None:
+        raise ValueError(f"source: {BEGIN} without {END}")
+    return "\n".join(out), replaced
+
+
+def student_version(notebook):
+    """A copy of ``notebook`` (an ``nbformat`` notebook) for students: in every code cell that
+    holds a solution block, the blocks become stubs (:func:`strip_solutions`) and the outputs are
+    cleared, so no solution shows; every other cell is kept with its outputs."""
+    if not hasattr(notebook, "cells"):
+        raise TypeError(f"notebook must be an nbformat notebook, got {type(notebook).__name__}")
+    student = copy.deepcopy(notebook)
+    for cell in student.cells:
+        if cell.cell_type == "code":
+            source, replaced = strip_solutions(cell.source)
+            if replaced:
+                cell.source, cell.outputs, cell.execution_count = source, [], None
+    return student

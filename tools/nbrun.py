@@ -69,7 +69,8 @@ def calibrate():
 
 
 def nbval(name, env):
-    """Run ``pytest --nbval`` on one notebook with ``env`` added; (first failure or "pass", seconds)."""
+    """Run ``pytest --nbval`` on one notebook with ``env`` added: (first failure or "pass",
+    seconds, the failing cell's whole report or "")."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.xml"
         start = time.perf_counter()
@@ -78,10 +79,10 @@ def nbval(name, env):
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         seconds = time.perf_counter() - start
         if not report.exists():
-            return "pytest did not run", seconds
+            return "pytest did not run", seconds, ""
         cases = list(ET.parse(report).getroot().iter("testcase"))
         if not cases:
-            return "no test ran", seconds
+            return "no test ran", seconds, ""
         for case in cases:
             problem = case.find("failure")
             if problem is None:
@@ -89,19 +90,25 @@ def nbval(name, env):
             if problem is not None:
                 text = re.sub(r"(\x1b|#x1B)\[[0-9;]*m", "", f"{problem.get('message', '')}\n{problem.text or ''}")
                 lines = [line.strip() for line in text.splitlines() if line.strip()]
-                errors = [line for line in lines if re.match(r"\w*(Error|Exception)\b", line)]
+                # the exception's own line ("AssertionError: ..."), not the traceback's header
+                errors = [line for line in lines if re.match(r"\w*(Error|Exception)\b:", line)]
                 detail = (errors or lines or [""])[-1]
-                return f"{case.get('name')}: {detail[:150]}", seconds
-    return "pass", seconds
+                return f"{case.get('name')}: {detail[:150]}", seconds, text
+    return "pass", seconds, ""
 
 
 def robust(names, perturbations):
     """The notebook x perturbation table of :func:`nbval` results; returns True when all pass."""
     ok = True
+    reports = ROOT / "data" / "robust"  # each failure's whole report, for reading after the table
     for name in names:
         for label in perturbations:
-            result, seconds = nbval(name, PERTURBATIONS[label])
+            result, seconds, text = nbval(name, PERTURBATIONS[label])
             ok &= result == "pass"
+            if text:
+                reports.mkdir(parents=True, exist_ok=True)
+                (reports / f"{name} {label}.txt").write_text(text)
+                result += f"  (whole report: data/robust/{name} {label}.txt)"
             print(f"{name:<28} {label:<10} {seconds:6.0f} s  {result}", flush=True)
     return ok
 
