@@ -422,7 +422,7 @@ show_source(recalibrate_bn)
 # %% [markdown]
 # Then retraining, with the schedule that trained the baseline (quick profile: 8 epochs at Adam's
 # 2e-3, then 3 at 2e-4). One retraining run is one draw: the data order alone moves the test
-# accuracy by a few tenths of a point, as much as the target allows. So we retrain two copies
+# accuracy by a few tenths of a point, as much as the paper-style 0.5 pp target allows. So we retrain two copies
 # with different seeds (data order, dropout) and report their mean and spread, beside a control:
 # the *unpruned* network given the same extra epochs, so that a gain from extra training is not
 # mistaken for a gain from pruning.
