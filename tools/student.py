@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib.notebook import student_version
+from course_lib.notebook import STUB, student_version
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +25,7 @@ def main():
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
         student = student_version(notebook)
-        stubs = sum(cell.source.count("raise NotImplementedError") for cell in student.cells if cell.cell_type == "code")
+        stubs = sum(cell.source.count(STUB[1]) for cell in student.cells if cell.cell_type == "code")
         nbformat.write(student, out / path.name)
         print(f"{path.name:36s} {stubs} exercises to write")
 
