@@ -3,6 +3,7 @@
     python tools/nbrun.py                 # benchmark: wall seconds and peak memory per notebook
     python tools/nbrun.py --save 01       # rebuild notebooks/01_*.ipynb from notebooks/py/01_*.py,
                                           # execute it top to bottom and save it with outputs
+                                          # and slide metadata (course_lib.slides)
     python tools/nbrun.py --robust 03 08  # every notebook under every perturbation, as nbval tests
 
 Notebooks run from ``notebooks/`` with progress bars off, exactly as under ``pytest --nbval``.
@@ -28,6 +29,8 @@ import jupytext
 import nbformat
 import psutil
 from nbclient import NotebookClient
+
+from course_lib.slides import slide_metadata_
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -173,7 +176,7 @@ def main():
             nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         seconds, rss = execute(nb)
         if args.save:
-            nbformat.write(nb, ipynb)
+            nbformat.write(slide_metadata_(nb), ipynb)  # RISE reads the slides from the .ipynb
         total += seconds
         over = "  OVER BUDGET" if seconds > budget_s(name) or rss / 1e9 > BUDGET_GB else ""
         rows.append(f"{name:<40} {seconds:8.1f} s {rss / 1e9:8.2f} GB{over}")

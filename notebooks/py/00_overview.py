@@ -21,11 +21,12 @@ import torchvision
 from IPython.display import display
 
 import course_lib
-from course_lib import config, data, measure, train
+from course_lib import config, data, measure, train, viz
 from course_lib.models.lenet import LeNet300100
 from course_lib.models.vgg import vgg16
 from course_lib.notebook import show_source
 
+viz.use_style()  # one figure style for the whole course (course_lib.viz)
 generator = config.seed_everything(0)  # seeds python, numpy and torch (shifted by COURSE_SEED)
 THREADS = config.set_threads()  # COURSE_THREADS, default 2
 
@@ -153,7 +154,8 @@ plt.show()
 #
 # Layer merging (folding BatchNorm into the convolution, a planned notebook 10) removes work
 # without changing the function at all.
-#
+
+# %% [markdown]
 # ### Granularity of pruning
 # What is removed decides whether anything gets faster:
 #

@@ -17,10 +17,11 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from course_lib import config, data, measure, train
+from course_lib import config, data, measure, train, viz
 from course_lib.models.lenet import C3_TABLE, LeNet5, LeNet5Classic, PartialConv2d, Subsampling
 from course_lib.notebook import show_source
 
+viz.use_style()  # one figure style for the whole course (course_lib.viz)
 generator = config.seed_everything(0)  # seeds python, numpy and torch (shifted by COURSE_SEED)
 THREADS = config.set_threads()  # COURSE_THREADS, default 2
 
@@ -200,7 +201,8 @@ print("classic LeNet-5 above 90 %, modern above 93 % test accuracy on the MNIST 
 # each was set for its own net, not tuned on equal terms). Read off the plot only what it shows:
 # which net reaches which validation accuracy after how many epochs. Which of the differences
 # matters most would take one change at a time, e.g. the modern net at the classic rate.
-#
+
+# %% [markdown]
 # ## 6. What the first layer learned
 #
 # C1's six 5×5 filters, and the feature maps they produce for one test digit. Later we will prune

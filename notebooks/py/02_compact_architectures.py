@@ -32,12 +32,14 @@ import torch.nn as nn
 import torchvision
 from IPython.display import display
 
-from course_lib import config, cost, data, measure, train
+from course_lib import config, cost, data, measure, train, viz
 from course_lib.models.compact import (DEEP_COMPRESSION_DENSITY, SQUEEZENET_V10, Fire, mobilenet_v1,
                                        pruned_squeezenet_params, separable_conv, squeezenet, squeezenet_table)
 from course_lib.models.lenet import LeNet5
 from course_lib.notebook import show_source
+from course_lib.widgets import separable_explorer
 
+viz.use_style()  # one figure style for the whole course (course_lib.viz)
 config.seed_everything(0);
 THREADS = config.set_threads()  # COURSE_THREADS, default 2
 
@@ -197,7 +199,8 @@ for reading, total in readings.items():
 # rounding to nearest (what `torch.nn.utils.prune` does with a fractional `amount`) loses a weight
 # in four layers, and a true third would keep 856 more. A one-weight-per-layer difference is
 # rounding; anything larger would be a wrong density.
-#
+
+# %% [markdown]
 # ## 4. SqueezeNet against AlexNet: model sizes from counts and bit widths
 #
 # The paper's Table 2 compares model sizes. We recompute them: dense models store every parameter
@@ -235,7 +238,8 @@ sizes.round(3)
 #   and they include codebooks. They imply about 12.5 and 8.9 bits per kept weight
 #   ($0.66 \cdot 8 \cdot 10^6 / 421{,}098$). 363× and 510× are 240 MB divided by those file sizes.
 #   Our "weights only" ratios are upper limits no real file reaches.
-#
+
+# %% [markdown]
 # ## 5. Depthwise-separable convolution: the cost ratio
 #
 # MobileNet factors a standard convolution into a **depthwise** convolution — one $D_K\times D_K$
@@ -305,7 +309,8 @@ for separable in (True, False):
 # MobileNet's 569 M into 568 M. The whole network saves 8.6× mult-adds and 6.9× params
 # — less than the per-layer $1/(1/N + 1/D_K^2) \approx 9$, because the first layer and the fc layer
 # are not separable, and for parameters the fc layer (1.0 M of 4.2 M) is not touched at all.
-#
+
+# %% [markdown]
 # ## 6. Measured: does the CPU see the 8–9× saving?
 #
 # We time a standard $3\times3$ convolution against its depthwise and pointwise parts, one image,
@@ -402,6 +407,17 @@ print("the median measured speed-up stays well below the theoretical one, and th
 # sit in the 1×1 convolutions, implemented as matrix multiplications — and why its later versions
 # and their successors were tuned on measured latency, not on mult-adds.
 #
+# **Explore.** Choose a layer of your own below: the explorer counts both versions' multiply-adds
+# with `course_lib.cost` and times both on this CPU every time a slider moves (one image, one
+# thread, the median of 5 calls; wide layers on large maps take a second or two). Where does the
+# measured speed-up come closest to the counted one: wide or narrow layers, large or small maps,
+# a $3\times3$ or a $7\times7$ kernel? And where is the separable block *slower*? (Without a running
+# kernel, e.g. on a static page or in a slide deck, you see the figure of the starting setting.)
+
+# %%
+separable_explorer(m=64, n=64, d_k=3, d_f=28)
+
+# %% [markdown]
 # ## 7. Small compact networks on MNIST
 #
 # The same designs, scaled down, trained on the offline MNIST subset beside the modern LeNet-5 of
@@ -482,7 +498,8 @@ print("all three above 80 % test accuracy (LeNet-5 above 90 %); the MobileNet-st
 # 5 epochs. On a network as small as LeNet-5 the compact designs save parameters, not time; they pay
 # off where the papers used them, at ImageNet scale, where standard $3\times3$ convolutions with
 # hundreds of channels dominate both the parameters and the work.
-#
+
+# %% [markdown]
 # ## 8. The papers' numbers beside ours
 #
 # | quantity | paper | ours | gap |
@@ -494,7 +511,8 @@ print("all three above 80 % test accuracy (LeNet-5 above 90 %); the MobileNet-st
 # | MobileNet params, mult-adds | 4.2 M, 569 M | 4.23 M, 569 M | none |
 # | Conv MobileNet | 29.3 M, 4,866 M | 29.3 M, 4,867 M | rounding |
 # | separable speed-up, one layer | $1/(1/N + 1/D_K^2)$ ≈ 8–9 | measured well below; can be < 1 for narrow layers | memory-bound depthwise conv |
-#
+
+# %% [markdown]
 # ## Exercises
 #
 # **1. Design a Fire module.** Map 64 channels to 128 on the same map size, at least half of the

@@ -27,15 +27,17 @@ import torch.nn.utils.prune as torch_prune
 from IPython.display import display
 from torch.utils.data import DataLoader, Subset
 
-from course_lib import baselines, cache, config, measure, stats, train
+from course_lib import baselines, cache, config, measure, stats, train, viz
 from course_lib.checks import nb03
 from course_lib.models.vgg import conv_names
 from course_lib.notebook import show_source
+from course_lib.widgets import pruning_explorer
 from course_lib.pruning import (choose_ratios, dependencies, greedy_ratios, l1_norm, latency_table,
                                 layer_sensitivity, mask_outgoing, plan_largest, plan_random, plan_smallest,
                                 plan_table, plot_coupling, plot_sensitivity, prune, recalibrate_bn, size_table,
                                 surgery)
 
+viz.use_style()  # one figure style for the whole course (course_lib.viz)
 config.seed_everything(0)
 THREADS = config.set_threads()  # COURSE_THREADS, default 2: the machine the budget is set for; a fixed count makes reruns repeatable
 FULL = config.profile() == "full"
@@ -330,6 +332,17 @@ assert all(meets_targets(ratios) for ratios in choices.values()), "a plan misses
 print("both rules give a plan that meets the size targets; we keep the cheapest-step-first plan")
 
 # %% [markdown]
+# **Explore.** Set the ratios yourself: one slider per layer, and one that sets them all by a
+# tolerance, as `choose_ratios` does. The explorer prunes a copy of the network with every move
+# (FLOPs and parameters are counted on the real smaller network) and reads each layer's
+# accuracy drop from the sensitivity table of section 3. Which layers buy the most FLOPs for the
+# least accuracy? Can you beat the plans above on FLOPs at the same sum of drops? Keep in mind
+# that the sum is a guess: section 6 measures what the layers lose when pruned *together*.
+
+# %%
+pruning_explorer(sens, cuts, labels={name: VGG_NAMES[name] for name in CONVS}, tolerance=tolerance)
+
+# %% [markdown]
 # ## 5. Masks vs surgery, measured
 #
 # First the paper's own plan for VGG-16 on CIFAR-10 (*VGG-16-pruned-A*): half of the filters of
@@ -358,7 +371,7 @@ sizes_a
 # %% [markdown]
 # The masks change nothing that is measured: the parameter count and FLOPs stay, and the file
 # *grows* (`weight_orig` plus a `weight_mask` of the same size). Now the latency measured on this
-# CPU, one thread, best of nine interleaved rounds of seven calls each (a shared machine can stall for seconds; the
+# CPU, one thread, best of seven interleaved rounds of five calls each (a shared machine can stall for seconds; the
 # best of many rounds is what the network costs when it is not disturbed). Latency depends on the shapes only, not on the
 # weights, so we also time the network our sensitivity plan (section 4) will produce.
 
@@ -367,7 +380,7 @@ sizes_a
 ours = prune(model, plan, SHAPE)
 ours_8 = prune(model, plan_smallest(scores, choices["cheapest step first"], round_to=8), SHAPE)
 timed = {**compare, "surgery, our plan": ours, "surgery, our plan, counts rounded to 8": ours_8}
-lat = latency_table(timed, SHAPE, batch_sizes=(1, 64), rounds=9, repeats=7, spread=True)  # best of 9 interleaved rounds
+lat = latency_table(timed, SHAPE, batch_sizes=(1, 64), rounds=7, repeats=5, spread=True)  # best of 7 interleaved rounds
 LATENCY = [c for c in lat.columns if c.startswith("latency")]
 plans = ["surgery, our plan", "surgery, our plan, counts rounded to 8"]
 rounding = lat.loc[plans[0], "latency ms (batch 64)"] / lat.loc[plans[1], "latency ms (batch 64)"]
@@ -381,7 +394,7 @@ for label in ("surgery", "masks (torch.nn.utils.prune)"):
 size_table(timed, SHAPE)[["params %", "FLOPs %", "bytes %"]].join(lat)  # all measures, one table
 
 # %% [markdown]
-# The spread columns are the range of the nine rounds: a difference between two rows smaller
+# The spread columns are the range of the seven rounds: a difference between two rows smaller
 # than that is noise. Measured here, surgery beat the dense network at batch 64 by 15–40 %
 # and masks did not; on a busy shared machine the rounds spread by as much (we measured up to
 # 44 %), so the notebook shows these ratios and does not assert them.
@@ -551,7 +564,8 @@ print("pruned network: >= 30 % fewer FLOPs, >= 50 % fewer parameters; test accur
 # batch 64, where the halved layers of plan A (section 5) gain clearly. So the ratio
 # *speed-up / FLOPs reduction* is below 1 and depends on the plan, the machine, the batch size and
 # the thread count. Always measure.
-#
+
+# %% [markdown]
 # ## 7. The paper beside us
 #
 # Li et al., Table 1: VGG-16 on CIFAR-10, error 6.75 % → 6.60 % after pruning and retraining
@@ -612,7 +626,8 @@ paper_vs_ours.astype(object).fillna("—")
 #   least) and the best epoch of every phase. A gentler schedule is exercise 4: try it, and see
 #   which split, if any, can tell the two apart.
 # * **Speed.** FLOPs fell by about a third, the measured time by less (section 6).
-#
+
+# %% [markdown]
 # ## 8. Exercises
 #
 # **Exercise 1.** Write `filter_l1(weight)` that returns Li et al.'s $s_j$ for every filter of a

@@ -30,7 +30,7 @@ from IPython.display import display
 from scipy.stats import spearmanr
 from torch.utils.data import DataLoader, Subset, TensorDataset
 
-from course_lib import cache, config, data, stats, train
+from course_lib import cache, config, data, stats, train, viz
 from course_lib.checks import nb04
 from course_lib.models.vgg import CFGS, VGG, conv_names, imagenet_vgg16, transfer_head, vgg16
 from course_lib.notebook import show_source
@@ -38,6 +38,7 @@ from course_lib.pruning import (criteria, l1_norm, latency_table, mean_activatio
                                 plan_global, plan_table, prune, prune_iteratively, random_scores, record, size_table,
                                 taylor, unit_flops)
 
+viz.use_style()  # one figure style for the whole course (course_lib.viz)
 config.seed_everything(0)
 THREADS = config.set_threads()  # COURSE_THREADS, default 2
 FULL = config.profile() == "full"
@@ -231,7 +232,8 @@ print("fine-tuning end to end alone makes the transfer model significantly bette
 # noise printed above (more for a weaker classifier: about ±3 pp near 90 %): the comparisons below are *paired* (only the digits one network gets right
 # and the other wrong count, McNemar's test), and a target "within 1.5 pp" is checked as "the
 # point estimate of the drop ≤ 1.5 pp and not significantly worse".
-#
+
+# %% [markdown]
 # ## 3. The criterion on the transfer model
 #
 # One pass over the 500 training digits, hooks on every conv's output, gradients by
@@ -344,7 +346,8 @@ print("Taylor ranks far closer to the oracle than the weights' L1 norm and than 
 # has converged on the ranking data and the signed sums shrink towards zero (section 1). Our
 # transfer model has not: its features were trained for other digits. Exercise 5 asks you to
 # repeat the comparison on the fine-tuned reference.
-#
+
+# %% [markdown]
 # ## 5. The first iteration: which filters go?
 #
 # The first step of the loop: rescale every layer's $\Theta$, rank all 528 filters together and
@@ -584,7 +587,8 @@ print("the FLOPs-aware ranking keeps fewer filters in conv1 and conv2 and makes 
 # $\lambda$ is the knob that trades the two (exercise 7). The measured speed-up is well below the
 # FLOPs reduction for both: a 1/8-width network on 32 × 32 digits spends much of its time on
 # per-layer overheads that pruning does not remove (notebook 03 measured the same).
-#
+
+# %% [markdown]
 # ## 8. At full scale: the structure on a real VGG-16
 #
 # Size and speed do not depend on the weights, only on the shapes. So we build real 224 × 224

@@ -29,13 +29,14 @@ import torch.nn as nn
 from IPython.display import display
 from torch.utils.data import DataLoader, RandomSampler, Subset
 
-from course_lib import baselines, config, stats, train
+from course_lib import baselines, config, stats, train, viz
 from course_lib.checks import nb05
 from course_lib.models.vgg import CFGS, VGG, conv_names, with_gap_head
 from course_lib.notebook import show_source
 from course_lib.pruning import (contributions, greedy_removal, l1_norm, latency_table, n_keep, prune, random_scores,
                                 rescale_weights, size_table, thinet_prune)
 
+viz.use_style()  # one figure style for the whole course (course_lib.viz)
 config.seed_everything(0)
 THREADS = config.set_threads()  # COURSE_THREADS, default 2
 FULL = config.profile() == "full"
@@ -265,7 +266,8 @@ print("without any fine-tuning, ThiNet's choice keeps the network far more accur
 # can still be larger where it matters downstream, and every layer's error is passed on to the
 # layers after it, which were fitted to what the network computed before. Without fine-tuning the errors compound over 13 layers until
 # little is left of any variant: this is why the paper fine-tunes between layers.
-#
+
+# %% [markdown]
 # ## 5. The paper's procedure: layer by layer with a short fine-tune, then fine-tuning
 #
 # Half of the filters of conv1_1 … conv4_3 go, the paper's ten layers at its $r = 0.5$; conv5 is
@@ -394,7 +396,8 @@ print("the pruned network is at least 1.3x faster at batch 64; at batch 1 the sp
 # 32 × 32 digits is bound by per-layer overheads that pruning does not remove, and even at batch 64
 # the thin layers run far from the CPU's peak (notebook 03 measured the same). Section 7 counts
 # the paper's full-scale network, where the convs dominate.
-#
+
+# %% [markdown]
 # ## 7. ThiNet-GAP, and the paper's VGG-16 counted exactly
 #
 # ThiNet-Conv prunes conv1_1 … conv4_3 of the ImageNet VGG-16 to half their filters and leaves
@@ -503,7 +506,8 @@ pd.DataFrame({
 # * **From scratch.** Liu et al.'s 71.72 % beat ThiNet's 69.80 % with the same architecture; our
 #   control (section 5) asks the same question here, with its answer limited by what 1,000 images
 #   resolve.
-#
+
+# %% [markdown]
 # ## 10. Exercises
 #
 # **Exercise 1.** Write `channel_contributions(patch, kernel)`: given one input window `patch`

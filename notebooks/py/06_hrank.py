@@ -29,13 +29,14 @@ from IPython.display import display
 from scipy.stats import spearmanr
 from torch.utils.data import DataLoader, Subset
 
-from course_lib import baselines, config, measure, stats
+from course_lib import baselines, config, measure, stats, viz
 from course_lib.checks import nb06
 from course_lib.models.vgg import conv_names
 from course_lib.notebook import show_source
 from course_lib.pruning import (feature_map_ranks, hrank, l1_norm, latency_table, nonzero_fraction, plan_random,
                                 plan_smallest, plan_table, prune, recalibrate_bn, record, size_table)
 
+viz.use_style()  # one figure style for the whole course (course_lib.viz)
 config.seed_everything(0)
 THREADS = config.set_threads()  # COURSE_THREADS, default 2
 FULL = config.profile() == "full"
@@ -238,7 +239,8 @@ print("every layer orders its filters much the same on every batch, trained and 
 # ReLU the black background is silent in most maps, and a map that is zero outside a few rows
 # and columns cannot have a higher rank than it has non-zero rows. Whether low rank means "little
 # information" is the question the next section asks of accuracy.
-#
+
+# %% [markdown]
 # ## 4. Prune by HRank, L1 and at random, at the same per-layer rates
 #
 # The scores: the mean over the 640 images, as the official code. The rates: like the paper's
@@ -355,7 +357,8 @@ print("the pruned network is at least 1.15x faster at batch 64; at batch 1 the s
 # The FLOPs fell by about 2.5×, the time by much less: at batch 1 this 1/8-width network on
 # 32 × 32 digits is bound by per-layer overheads that pruning does not remove, and at batch 64
 # the thin layers still run far from the CPU's peak (notebooks 03 and 05 measured the same).
-#
+
+# %% [markdown]
 # ## 6. The paper's numbers, and how they were counted
 #
 # HRank's own counter (`get_flops.py` in the official code) counts, for a pruned conv, the kept
@@ -492,7 +495,8 @@ pd.DataFrame({
 # course's cached baselines) and a rule for scoring a group of coupled channels by HRank (the
 # official code only masks, so each conv keeps its own score and the coupling never arises).
 # Exercise 6 starts it on a small residual network.
-#
+
+# %% [markdown]
 # ## 7. What differs from the paper, and why
 #
 # * **The images.** The paper's maps come from natural CIFAR-10 images, dense after the first
@@ -516,7 +520,8 @@ pd.DataFrame({
 #   on the validation split (the best epoch of each phase) and report the test split once.
 # * **Counting.** Section 6: HRank's counter ignores the next layer's removed input channels; its
 #   "FLOPs" are multiply-accumulates. Our FLOPs are 2 × MACs of the network actually built.
-#
+
+# %% [markdown]
 # ## 8. Exercises
 #
 # **Exercise 1.** Write `map_rank(m)`: the rank of one map `m` of shape `(h, w)` from its

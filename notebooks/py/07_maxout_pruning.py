@@ -30,7 +30,7 @@ import torch
 import torch.nn as nn
 from IPython.display import display
 
-from course_lib import baselines, cache, config, data, measure, stats, train
+from course_lib import baselines, cache, config, data, measure, stats, train, viz
 from course_lib.checks import nb07
 from course_lib.compression import magnitude
 from course_lib.models.lenet import LeNet5
@@ -39,6 +39,7 @@ from course_lib.notebook import show_source
 from course_lib.pruning import (dependencies, l1_norm, mask_outgoing, plan_global, prune, prune_iteratively,
                                 size_table, win_fraction)
 
+viz.use_style()  # one figure style for the whole course (course_lib.viz)
 config.seed_everything(0)
 THREADS = config.set_threads()  # COURSE_THREADS, default 2
 FULL = config.profile() == "full"
@@ -484,7 +485,8 @@ print("the L1 control is no larger than the neuron-pruned maxout network")
 # local, data-driven criterion and a guarantee no weight criterion has (a piece that never wins
 # can go at no cost at all); the **70 %** mostly measures how much the $k = 4$ pieces inflated
 # the network to begin with.
-#
+
+# %% [markdown]
 # ## 7. Weight pruning afterwards
 #
 # The paper follows neuron pruning with magnitude pruning of the remaining weights (Han et al.
@@ -553,7 +555,8 @@ pd.DataFrame({
 # - **VGG-16 on LFW** needs the LFW data and a face-verification pipeline the course does not
 #   ship; `course_lib.models.maxout.with_maxout_head` gives the course VGG (and, in the full
 #   profile, VGG-16) a maxout head to prune the same way (exercise 6).
-#
+
+# %% [markdown]
 # ## 9. Exercises
 #
 # **Exercise 1.** Write `maxout(x, k)`: for `x` of shape `(N, C, ...)` return the maxout of units

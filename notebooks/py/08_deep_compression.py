@@ -25,12 +25,14 @@ import torch
 from IPython.display import Markdown, display
 from matplotlib.patches import FancyBboxPatch
 
-from course_lib import config, data, measure, stats, train
+from course_lib import config, data, measure, stats, train, viz
 from course_lib.checks import nb08
 from course_lib.compression import codec, huffman, magnitude, quantize, sparse
 from course_lib.models.lenet import LeNet300100, LeNet5Caffe
 from course_lib.notebook import show_source
+from course_lib.widgets import compression_explorer
 
+viz.use_style()  # one figure style for the whole course (course_lib.viz)
 config.seed_everything(0);
 THREADS = config.set_threads()  # COURSE_THREADS, default 2
 FULL = config.profile() == "full"
@@ -366,7 +368,8 @@ print("P+Q within 1 pp of the baseline and not significantly worse")
 # images, so fine-tuning the centroids has nothing to recover here and does not measurably help. It
 # can only pay where quantization costs accuracy, as at 2 bits above, and in the paper on AlexNet
 # and VGG-16.
-#
+
+# %% [markdown]
 # ## 5. Sparse storage and Huffman coding (H)
 #
 # A sparse layer stores, for each non-zero, its codebook index and its **distance** $d$ to the
@@ -620,6 +623,50 @@ print("at 8 bits both nets are within 1 pp of their fp32 versions")
 # column of the table is where sharing only 3 values per layer starts to cost accuracy, with or
 # without pruning. The paper makes the same point for AlexNet: accuracy starts to fall at the same
 # number of bits with or without pruning, so the two compressions add up instead of interfering.
+
+# %% [markdown]
+# **Explore: how far without retraining?** Every stage above retrained. What do pruning and
+# quantization give on their own? The grid below prunes the *dense* LeNet-300-100 once by
+# $|w| > q \cdot \mathrm{std}(w)$ for several qualities $q$ (no retraining), quantizes the
+# survivors to $b$ bits (linear initialisation, no centroid fine-tuning), writes each result with
+# the file codec of §6 and measures the **validation** accuracy (exploring is choosing, so the test
+# split stays out of it). Then move the sliders: where does accuracy break, and how does the
+# compression rate compare with the retrained pipeline's?
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+dense_net = copy.deepcopy(models["LeNet-300-100"]).cpu()
+grid = []
+for q in (0.0, 0.5, 1.0, 1.5, 2.0):
+    pruned_once = magnitude.apply_masks_(copy.deepcopy(dense_net), magnitude.magnitude_masks(dense_net, q))
+    for b in (2, 3, 4, 5, 6, 8):
+        shared_qb = quantize.quantize_model(pruned_once, bits=b)
+        net_qb = quantize.with_shared_weights(pruned_once, shared_qb)
+        grid.append({"quality": q, "bits": b, "accuracy": train.evaluate(net_qb, loaders["val"])["accuracy"],
+                     "rate": codec.fp32_bytes(dense_net) / len(codec.encode_model(net_qb, shared_qb))})
+grid = pd.DataFrame(grid)
+rates = grid.pivot(index="quality", columns="bits", values="rate")
+print(f"best rate with validation accuracy within 1 pp of the dense net's "
+      f"{100 * results['LeNet-300-100']['val acc']:.1f} %: "
+      f"{grid[grid['accuracy'] >= results['LeNet-300-100']['val acc'] - 0.01]['rate'].max():.1f}x without retraining")
+print(f"at 2 bits: {rates.loc[0.0, 2]:.1f}x unpruned, {rates.loc[0.5, 2]:.1f}x with q = 0.5, "
+      f"{rates.loc[1.5, 2]:.1f}x with q = 1.5")
+
+# %%
+assert (rates.diff(axis=1).iloc[:, 1:] < 0).all().all(), rates  # every bit taken away shrinks the file
+assert (rates.loc[1.5] > rates.loc[0.0]).all(), rates  # pruning hard pays at every bit width
+print("at every pruning quality the file shrinks with every bit taken away; pruning at q = 1.5 "
+      "gives a smaller file than no pruning at every bit width")
+
+# %% [markdown]
+# Compare the first rows of the grid (in the explorer, or printed above): light pruning
+# ($q = 0.5$) hardly pays and at 2 bits it can make the file *larger* than not pruning at all.
+# A pruned layer must store a relative index beside every surviving weight, while an unpruned
+# layer's relative indices are all 1 and Huffman codes them in about a bit. Sparse storage only
+# pays once most weights are gone, which is why Deep Compression prunes to under 10 %.
+
+# %%
+compression_explorer(grid, quality=1.0, bits=4)
 
 # %% [markdown]
 # ## 10. Exercises
