@@ -4,6 +4,9 @@ import inspect
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"  # nbgrader's markers
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError")
+CODE = (BEGIN, END, STUB)  # (begin, end, stub lines) of a solution in a code cell
+# a model answer in a markdown cell: HTML comments, so the instructor version renders without them
+MARKDOWN = ("<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->", ("*YOUR ANSWER HERE*",))
 
 
 def show_source(obj):
@@ -21,36 +24,42 @@ def show_source(obj):
         display(Markdown(f"```python\n{source}```"))
 
 
-def strip_solutions(source):
-    """``source`` (a code cell's text) with every ``# BEGIN SOLUTION`` … ``# END SOLUTION`` block,
-    markers included, replaced by the two lines of ``STUB`` at the block's indentation.
-    Returns (new source, number of blocks replaced); unmatched or nested markers -> ValueError."""
+def strip_solutions(source, markers=CODE):
+    """``source`` (a cell's text) with every solution block, its markers included, replaced by
+    the stub lines at the block's indentation. ``markers`` = (begin, end, stub lines): ``CODE``
+    (``# BEGIN SOLUTION`` … ``# END SOLUTION`` -> ``STUB``) for a code cell, ``MARKDOWN`` for a
+    model answer in a markdown cell. Returns (new source, number of blocks replaced); unmatched or
+    nested markers -> ValueError."""
     if not isinstance(source, str):
         raise TypeError(f"source must be a str, got {type(source).__name__}")
+    if markers not in (CODE, MARKDOWN):
+        raise ValueError("markers must be course_lib.notebook.CODE or course_lib.notebook.MARKDOWN")
+    begin, end, stub = markers
     out, indent, replaced = [], None, 0
     for number, line in enumerate(source.splitlines(), 1):
         marker = line.strip()
-        if marker == BEGIN:
+        if marker == begin:
             if indent is not None:
-                raise ValueError(f"source line {number}: {BEGIN} inside another solution block")
+                raise ValueError(f"source line {number}: {begin} inside another solution block")
             indent = line[:len(line) - len(line.lstrip())]
-            out += [indent + stub for stub in STUB]
+            out += [indent + text for text in stub]
             replaced += 1
-        elif marker == END:
+        elif marker == end:
             if indent is None:
-                raise ValueError(f"source line {number}: {END} without {BEGIN}")
+                raise ValueError(f"source line {number}: {end} without {begin}")
             indent = None
         elif indent is None:
             out.append(line)
     if indent is not None:
-        raise ValueError(f"source: {BEGIN} without {END}")
+        raise ValueError(f"source: {begin} without {end}")
     return "\n".join(out), replaced
 
 
 def student_version(notebook):
     """A copy of ``notebook`` (an ``nbformat`` notebook) for students: in every code cell that
     holds a solution block, the blocks become stubs (:func:`strip_solutions`) and the outputs are
-    cleared, so no solution shows; every other cell is kept with its outputs."""
+    cleared, so no solution shows; in every markdown cell, each model answer becomes
+    ``*YOUR ANSWER HERE*``; every other cell is kept with its outputs."""
     if not hasattr(notebook, "cells"):
         raise TypeError(f"notebook must be an nbformat notebook, got {type(notebook).__name__}")
     student = copy.deepcopy(notebook)
@@ -59,4 +68,8 @@ def student_version(notebook):
             source, replaced = strip_solutions(cell.source)
             if replaced:
                 cell.source, cell.outputs, cell.execution_count = source, [], None
+        elif cell.cell_type == "markdown":
+            source, replaced = strip_solutions(cell.source, MARKDOWN)
+            if replaced:
+                cell.source = source
     return student

@@ -21,7 +21,6 @@ import matplotlib.patches
 import pandas as pd
 import seaborn as sns
 import torch.nn as nn
-from IPython.display import Image, clear_output, display
 
 from . import cost, measure
 from .models.compact import separable_conv
@@ -82,10 +81,12 @@ class Explorer(widgets.VBox):
         if not isinstance(figure, matplotlib.figure.Figure) or not isinstance(summary, str):
             raise TypeError("draw must return (matplotlib Figure, str)")
         self.figure, self.summary, self.updates = figure, summary, self.updates + 1
-        with self.output:
-            clear_output(wait=True)
-            display(Image(png_bytes(figure)))
-            print(summary)
+        # set the Output widget's state directly rather than printing into it: nothing goes to the
+        # cell's own output stream, whether the update comes from running the cell or from a slider
+        png = base64.b64encode(png_bytes(figure)).decode("ascii")
+        self.output.outputs = ({"output_type": "display_data", "metadata": {},
+                                "data": {"image/png": png, "text/plain": summary}},
+                               {"output_type": "stream", "name": "stdout", "text": summary + "\n"})
 
     def __repr__(self):
         return f"{self.title} (interactive: run this cell in JupyterLab and move the controls)"

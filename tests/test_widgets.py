@@ -37,6 +37,9 @@ def test_explorer_redraws_when_a_control_moves_and_once_for_set_values():
     assert (explorer.summary, explorer.updates) == ("a=1 b=2", 1)
     explorer.controls["a"].value = 5
     assert (explorer.summary, explorer.updates) == ("a=5 b=2", 2)
+    shown = explorer.output.outputs  # what the live widget displays: the figure, then the summary
+    assert shown[0]["data"]["text/plain"] == "a=5 b=2" and shown[1]["text"] == "a=5 b=2\n"
+    assert base64.b64decode(shown[0]["data"]["image/png"]).startswith(b"\x89PNG")
     explorer.set_values(a=7, b=9)
     assert seen == [(1, 2), (5, 2), (7, 9)]  # both moved, one redraw
     with pytest.raises(ValueError, match="no control named"):

@@ -687,3 +687,101 @@ nb03.check_params_removed(params_removed)
 # **Exercise 6 (open).** Replace `l1_norm` by `l2_norm` in the sensitivity sweep of three layers.
 # Do the curves change? Li et al. report that L1 and L2 rank filters almost identically; explain
 # why for filters with many weights.
+
+# %% [markdown]
+# <!-- BEGIN SOLUTION -->
+# **Model answers (instructor version).**
+#
+# **Exercise 4.** Both schedules start from the same network: `ours` was pruned and recalibrated in place in
+# section 6, and `retrained` holds copies of it. Each split is paired with the baseline, then seed by seed
+# with the `RETRAIN` copy of the same seed:
+#
+# ```python
+# GENTLE = [("adam", 5e-4, 4), ("adam", 5e-5, 2)]
+# gentle = {}
+# for seed in SEEDS:
+#     gentle[seed] = copy.deepcopy(ours)
+#     print(f"gentle, seed {seed}, validation accuracy per epoch:", run(gentle[seed], GENTLE, seed))
+# for split in ("val", "test"):
+#     base = stats.correct(model, loaders[split])
+#     for label, nets in (("RETRAIN", retrained), ("gentle", gentle)):
+#         copies = torch.stack([stats.correct(nets[s], loaders[split]) for s in SEEDS])
+#         print(split, stats.describe(stats.paired_comparison(base, copies), "baseline", label))
+#     for s in SEEDS:
+#         old, new = (stats.correct(nets[s], loaders[split]) for nets in (retrained, gentle))
+#         c = stats.paired_comparison(old, new)
+#         print(f"  {split}, seed {s}: {c['only_b'] - c['only_a']:+d} digits;", stats.describe(c, "RETRAIN", "gentle"))
+# ```
+#
+# Count every difference in digits: one validation digit is 0.2 pp (of 500), one test digit 0.1 pp (of
+# 1,000). Expect the two schedules to end only a few digits apart on either split. The validation split is
+# the weaker witness: `run` keeps each phase's best validation epoch, so a validation accuracy is the
+# maximum over that phase's epochs, and the longer schedule (quick profile: 11 epochs against 6) gets more
+# draws at that maximum; those 500 digits also chose the plan. A validation gap of a few digits is what this
+# selection produces by itself. The test split played no part in any choice, so a difference there is real
+# only if its paired interval excludes 0 (p < 0.05). If neither split separates the two schedules, that is
+# the answer section 7 anticipates: these splits cannot rank schedules a few tenths of a point apart, which
+# is why the schedule is set by a rule.
+#
+# **Exercise 5.**
+#
+# ```python
+# scratch = {}
+# for seed in SEEDS:
+#     scratch[seed] = prune(baselines.make_course_vgg(seed=1), plan, SHAPE)  # the shapes of `pruned`, new weights
+#     print(f"from scratch, seed {seed}, validation accuracy per epoch:", run(scratch[seed], RETRAIN, seed))
+# scratch_hits = torch.stack([stats.correct(scratch[s], loaders["test"]) for s in SEEDS])
+# print(stats.describe(stats.paired_comparison(hits["dense control"], scratch_hits), "dense control", "from scratch"))
+# for i, s in enumerate(SEEDS):
+#     print(stats.describe(stats.paired_comparison(hits[f"retrained seed {s}"], scratch_hits[i]),
+#                          f"retrained seed {s}", f"from scratch seed {s}"))
+# print(f"from scratch, mean test accuracy {100 * scratch_hits.float().mean():.2f} % (retrained: the table above)")
+# ```
+#
+# `plan` only fixes how many filters each layer keeps: applied to fresh weights it picks arbitrary filters,
+# so `scratch` has the shapes of `pruned` and nothing of the baseline. In the quick profile `RETRAIN` is the
+# baseline's own schedule, so this is Liu et al.'s "Scratch-E" (as many epochs as trained the unpruned
+# network); in the full profile `RETRAIN` is a fine-tuning schedule (40 epochs at lr 0.001), too gentle to
+# train from random weights, so use `BASELINE` there. Liu et al. found that for structured pruning to a
+# predefined architecture, Li et al.'s L1 pruning among them, the pruned architecture trained from scratch
+# matches or beats the pruned and fine-tuned network: the value lies in the architecture, not in the kept
+# weights. On digits, which this network learns in a few epochs, expect the same: the scratch copies within
+# what 1,000 test digits resolve of the retrained ones and of the control (intervals containing 0), even
+# though the retrained networks saw more epochs in all (the baseline's training, then the retraining:
+# twice as many in the quick profile). If
+# instead both scratch copies are significantly worse, against the control and their retrained twins, the
+# kept weights carry something that training from random weights with this schedule does not recover; one
+# significant seed alone is not that evidence.
+#
+# **Exercise 6.**
+#
+# ```python
+# from scipy.stats import spearmanr
+# from course_lib.pruning import l2_norm
+#
+# l2_rule = layer_sensitivity(model, sens_loader, SHAPE, ratios=FEWER, criterion=l2_norm, layers=SHOWN,
+#                             calibration_loader=calib_loader)
+# gap = 100 * (l2_rule.set_index(["layer", "ratio"])["accuracy"]
+#              - rules["smallest L1 (Li et al.)"].set_index(["layer", "ratio"])["accuracy"])
+# print(gap.unstack().rename(index=VGG_NAMES).round(1))  # pp, L2 minus L1
+# l1_scores, l2_scores = l1_norm(model, SHOWN), l2_norm(model, SHOWN)
+# for name in SHOWN:
+#     same = [torch.equal(plan_smallest(l1_scores, {name: r})[name], plan_smallest(l2_scores, {name: r})[name])
+#             for r in FEWER]
+#     print(f"{VGG_NAMES[name]}: {model.get_submodule(name).weight[0].numel()} weights per filter, Spearman "
+#           f"{spearmanr(l1_scores[name], l2_scores[name]).statistic:.2f}, the same plan at {FEWER}: {same}")
+# ```
+#
+# Where the two plans agree, the pruned copies and their accuracies are identical (the same calibration
+# batches): the curves can differ only where the plans do, by filters near the cut trading places. Why that
+# is rare: for $N$ weights $\lVert w \rVert_2 \le \lVert w \rVert_1 \le \sqrt{N}\, \lVert w \rVert_2$, and if a
+# layer's filters differ mainly in scale (filter $j$'s weights are $s_j$ times draws $z$ from one common
+# distribution), the law of large numbers gives $\lVert w_j \rVert_1 \approx N s_j\, \mathbb{E}|z|$ and
+# $\lVert w_j \rVert_2 \approx \sqrt{N} s_j \sqrt{\mathbb{E} z^2}$: both are proportional to $s_j$, their ratio
+# is the same for every filter up to a relative fluctuation of order $1/\sqrt{N}$, so they rank alike. They
+# disagree only between filters whose scales differ by less than that, or whose weights are shaped
+# differently (a few large weights count more in L2). In the quick profile conv1_1's filters have 9 weights
+# (one input channel, 3 × 3), conv3_1's 144, conv5_1's 576: expect most disagreement in conv1_1. Expect more
+# of it than Li et al. saw: with Adam and no weight decay (section 3) a layer's filters keep roughly their
+# common initial scale, so their norms differ by little more than that fluctuation.
+# <!-- END SOLUTION -->

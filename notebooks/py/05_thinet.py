@@ -576,3 +576,163 @@ nb05.check_least_squares_scale(least_squares_scale)
 # channel $k$ the mean, over its samples, of what the removed channels contributed minus what the
 # rescaling adds (`where[:, 1]` says which channel each sample belongs to), by adding it to the
 # conv's bias. Does section 4's rescaled curve rise?
+
+# %% [markdown]
+# <!-- BEGIN SOLUTION -->
+# **Model answers (instructor version).**
+#
+# **Exercise 4.**
+#
+# ```python
+# from scipy.stats import spearmanr
+#
+# judge = contributions(model, LAYER, sample_loader, positions=40, seed=1)[0]  # other positions: fresh samples
+# found = {"positions=10 (section 3)": order,
+#          **{f"positions={p}": greedy_removal(contributions(model, LAYER, sample_loader, positions=p)[0])[0]
+#             for p in (1, 40)},
+#          "after_norm=False": greedy_removal(contributions(model, LAYER, sample_loader, after_norm=False)[0])[0]}
+# for label, o in found.items():
+#     print(f"{label}: {len(set(o[:16].tolist()) & set(order[:16].tolist()))} of 16 removed as in section 3, "
+#           f"error on fresh samples {relative_errors(judge, o)[0][15]:.3f}")
+# bn = model.get_submodule("features.18")  # conv3_2's BatchNorm
+# factor = bn.weight.detach() / (bn.running_var + bn.eps).sqrt()
+# print("conv3_2's units, raw scale vs BatchNorm factor, Spearman:",
+#       round(spearmanr(bn.running_var.sqrt(), factor).statistic, 2))
+# ```
+#
+# `positions=1` gives 256 samples, `positions=40` 10,240, section 3 used 2,560; all estimate the same
+# objective on the same 256 images. Expect the 40-position set to be nearly section 3's and the 1-position
+# set to differ in a few channels. Judge the sets by their error on fresh samples (`seed=1` draws other
+# output units and locations), not by the overlap: channels that trade places are near-ties, and swapping
+# them costs little. If the 1-position set's error is close to section 3's, 256 samples already suffice for
+# the choice in this layer. Without the BatchNorm factors each sample is in conv3_2's raw output units, and
+# the units with large raw outputs (a large running variance) dominate the squared error: the search keeps
+# the channels those units read most. But the BatchNorm divides unit $k$ by $\sigma_k$ (and multiplies by
+# $\gamma_k$), so these are the units the network scales down, while units with small raw outputs,
+# magnified by their BatchNorm, barely count. Expect a negative correlation between raw scale and factor,
+# and a raw choice whose error, measured with the factors, is above section 3's.
+#
+# **Exercise 5.**
+#
+# ```python
+# from course_lib.measure import layer_table
+#
+# layers = layer_table(model, SHAPE).set_index("layer")
+# print((100 * layers[["params", "FLOPs"]] / layers[["params", "FLOPs"]].sum()).loc[CONVS].rename(index=NAMES).round(1))
+# config.seed_everything(0)
+# between_loader.sampler.generator.manual_seed(config.seed_for(7))  # the images the ten-layer run saw
+# net13, history13, _ = thinet_prune(model, {name: RATIO for name in CONVS}, sample_loader, SHAPE,
+#                                    fine_tune=short_fine_tune, eval_loader=loaders["val"])
+# baselines.run_phases(net13, loaders, FINAL, seed=0, weight_decay=VGG_SETTINGS["weight_decay"])
+# hits13 = stats.correct(net13, loaders["test"])
+# display(size_table({"baseline": model, "ten convs": runs["ThiNet"]["net"], "all 13 convs": net13}, SHAPE))
+# print(stats.describe(stats.paired_comparison(base_hits, hits13), "baseline", "13 convs"))
+# print(stats.describe(stats.paired_comparison(runs["ThiNet"]["after"], hits13), "10 convs", "13 convs"))
+# ```
+#
+# A 3 × 3 conv has $9\, c_{in} c_{out}$ weights whatever its map, but costs $2 \cdot 9\, c_{in} c_{out}$ FLOPs
+# per output position: conv5 runs on 2 × 2 maps (4 positions), conv1 on 32 × 32 (1,024), so a conv5 weight
+# costs 1/256 of the FLOPs of a conv1 weight. The conv5 layers are also the widest, so expect the table to
+# show them holding a large share of the parameters and a small share of the FLOPs. Halving a layer whose
+# input was halved too removes three quarters of its weights, and halving conv5_3 also halves the inputs of
+# the first linear layer: the parameters fall steeply, the FLOPs little. Sizes are exact, so expect the
+# figures section 9 quotes for a first version that did this (3.9× fewer FLOPs, 27 % of the parameters
+# left) against section 6's table for ten layers. conv5_3 feeds the classifier, so ThiNet reconstructs the
+# first linear layer's outputs there. Expect a loss against the baseline and possibly against the ten-layer
+# network (section 9: the first version ended significantly below the baseline on one floating-point path).
+# Significantly worse than the ten-layer network means conv5 was not spare capacity on this task; an
+# interval containing 0 means 1,000 digits cannot tell.
+#
+# **Exercise 6.**
+#
+# ```python
+# long_runs = runs  # section 5's runs with the baseline's schedule, kept for comparison
+# FINAL = [("adam", 1e-3, 2)]
+# ```
+#
+# Then rerun section 5's loop cell (it rebuilds `runs`), and:
+#
+# ```python
+# for stage in ("before", "after"):
+#     c = stats.paired_comparison(runs["L1"][stage], runs["ThiNet"][stage])
+#     print(f"{stage} the 2 final epochs: {c['only_b'] - c['only_a']:+d} digits;", stats.describe(c, "L1", "ThiNet"))
+# for label in runs:
+#     print(stats.describe(stats.paired_comparison(base_hits, runs[label]["after"]), "baseline", f"{label}, 2 epochs"))
+# ```
+#
+# Only the final phase changes: with the same seeds the pruning and the between-layer passes repeat, so the
+# "before" line should repeat section 5's, a check that the rerun is the same experiment. Before the final
+# phase ThiNet's network was far ahead of L1's; after it (quick profile: the baseline's whole schedule) the
+# two ended level within what 1,000 digits resolve (section 5). With 2 epochs expect ThiNet to keep part of
+# its lead: its network still worked when the final phase began, L1's had to be rebuilt. "By how much" is
+# the paired difference with its interval, in pp and in digits (one is 0.1 pp): the digits right only for
+# ThiNet minus those right only for L1. If the interval excludes 0, ThiNet's choice buys accuracy when
+# fine-tuning is short; if it contains 0, two epochs already repair L1's choice on digits, and the choice
+# buys only the fine-tuning it saves. Pairing each with the baseline shows what the short phase costs both.
+#
+# **Exercise 7.** (If you did exercise 6 first, use `long_runs` for `runs`.)
+#
+# ```python
+# stretch = seen_epochs / sum(e for _, _, e in BASELINE)
+# LONG = [(opt, lr, round(e * stretch)) for opt, lr, e in BASELINE]
+# scratch_long = prune(baselines.make_course_vgg(seed=1), runs["ThiNet"]["kept"], SHAPE)
+# print(LONG, baselines.run_phases(scratch_long, loaders, LONG, seed=1, weight_decay=VGG_SETTINGS["weight_decay"]))
+# long_hits = stats.correct(scratch_long, loaders["test"])
+# print(stats.describe(stats.paired_comparison(runs["ThiNet"]["after"], long_hits), "ThiNet", "from scratch, longer"))
+# print(stats.describe(stats.paired_comparison(scratch_hits, long_hits), "from scratch", "from scratch, longer"))
+# print(f"Scratch-B: {sum(e for _, _, e in BASELINE) * flops_cut:.1f} epochs of the pruned network")
+# ```
+#
+# Section 5's control gave the scratch network the baseline's epochs, about half of what the pruned network
+# saw (`seen_epochs`, printed there). Given as many, expect it to catch up with the pruned network or pass
+# it, within what 1,000 digits resolve, as Liu et al. found for ThiNet's VGG-16 on ImageNet (71.72 % from
+# scratch against ThiNet's 69.80 %). If it still lags significantly, the kept weights carry something that
+# epochs do not replace here. Scratch-B equalises computation instead: an epoch's forward and backward
+# passes cost about the same multiple of the forward FLOPs for either network, so the baseline's 11 epochs
+# cost as much as $11 \times 9{,}897{,}216 / 3{,}040{,}512 \approx 35.8$ epochs of the pruned network (quick
+# profile, the FLOPs in section 6's table; `flops_cut` is their ratio; Liu et al.'s CIFAR code likewise
+# multiplies the epochs by the FLOPs ratio). In measured time the pruned network gains less than its FLOPs
+# reduction (the speed-up rows of that table), so the same wall-clock budget buys fewer epochs.
+#
+# **Exercise 8.**
+#
+# ```python
+# from course_lib.pruning import dependencies
+# from course_lib.pruning.thinet import norm_scale
+#
+#
+# def greedy_with_bias(net, layer, x, n_remove):
+#     """ThiNet's choice; before the surgery, each output unit's mean residual goes into the consumer's bias."""
+#     removed = greedy_removal(x)[0][:n_remove]
+#     keep = torch.tensor(sorted(set(range(x.shape[1])) - set(removed.tolist())))
+#     residual = x.sum(1) - x[:, keep] @ rescale_weights(x, keep)[0].double()  # removed, minus what the rescaling adds
+#     unit = contributions(net, layer, sample_loader)[2][:, 1]  # the same samples: same images, same seed
+#     groups = dependencies(net, SHAPE)
+#     consumer = net.get_submodule(groups[layer].consumer)
+#     n_out = consumer.weight.shape[0]
+#     total = torch.zeros(n_out, dtype=torch.float64).index_add_(0, unit, residual)
+#     mean = total / torch.bincount(unit, minlength=n_out).clamp(min=1)
+#     with torch.no_grad():  # the samples carry the BatchNorm factor, the bias acts before it
+#         consumer.bias += (mean / norm_scale(net, groups, groups[layer].consumer)).to(consumer.bias)
+#     return removed
+#
+#
+# corrected = thinet_prune(model, {name: 0.25 for name in CONVS}, sample_loader, SHAPE, eval_loader=loaders["val"],
+#                          select=greedy_with_bias)[1]
+# no_ft_acc["ThiNet, bias corrected"] = 100 * corrected["accuracy"].to_numpy()
+# print(no_ft_acc.iloc[1:].mean().round(1).to_dict())  # the mean over the 13 steps, as in section 4
+# ```
+#
+# The least squares fits $\hat y - b$ through the origin, and the removed channels' contributions need not
+# average to zero, so each output of unit $k$ is off by a constant that the BatchNorm after layer $i+1$,
+# still subtracting the unpruned network's running mean, does not remove. Unit $k$'s mean residual is that
+# constant: adding it to the bias lowers the unit's squared error on its samples by exactly the square of
+# that mean (what is left is the residual's variance). Two details the exercise leaves open: the samples
+# carry the BatchNorm factor $\gamma_k / \sigma_k$ (`after_norm=True`) while the bias acts before it, so the
+# mean is divided by the factor (`norm_scale`; 1 for conv5_3's linear consumer); and `thinet_prune` has no
+# hook after its least squares, but it calls `select` before the surgery on the same samples and then
+# solves the same least squares, so the correction fits there. Expect the corrected curve to lie above
+# section 4's rescaled one, most clearly over the first layers, before the errors compound; if it also
+# passes the curve without rescaling, the missing intercept is why the rescaling did not help. If it does
+# not rise, the lost mean was small beside the error that varies from sample to sample.
+# <!-- END SOLUTION -->

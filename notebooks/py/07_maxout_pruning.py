@@ -625,3 +625,143 @@ nb07.check_relu_as_maxout(relu_as_maxout)
 # take, and where does it stop by itself? Then give the course VGG (`baselines.course_vgg`, the
 # network of notebooks 03-06) a maxout head with `with_maxout_head(model, k=4)`, train the new
 # head, and prune it the same way.
+
+# %% [markdown]
+# <!-- BEGIN SOLUTION -->
+# **Model answers (instructor version).**
+#
+# **Exercise 4.** Section 5's loop over all four layers, once by wins alone and once by wins per
+# parameter; the note of the pieces uses `labels`, which names the convs too:
+#
+# ```python
+# all_pieces = []
+#
+#
+# def fine_tune_all(net):
+#     """Section 5's fine_tune, noting the pieces left in all four layers."""
+#     modules = dict(net.named_modules())
+#     all_pieces.append({labels[n]: modules[g.maxout].channels for n, g in dependencies(net, SHAPE).items()})
+#     baselines.run_phases(net, loaders, STEP_TUNE, seed=len(all_pieces))
+#
+#
+# def piece_params(net, layers):
+#     """The parameters one piece costs, per layer: its filter or row, and its bias."""
+#     return {n: net.get_submodule(n).weight[0].numel() + 1 for n in layers}
+#
+#
+# for label, cost in (("by wins", None), ("by wins per parameter", piece_params)):
+#     all_pieces.clear()
+#     _, hist, _ = prune_iteratively(
+#         model, partial(win_fraction, loader=loaders["train"], keep_best=True), SHAPE, PER_STEP, STEPS,
+#         select=partial(plan_global, normalise=None), fine_tune=fine_tune_all, loader=loaders["val"],
+#         layers=CONVS + FC, cost=cost, accept=lambda row: row["accuracy"] >= base_val - GUARD)
+#     pieces = pd.DataFrame([{labels[n]: groups[n].units for n in CONVS + FC}] + all_pieces)
+#     print(label)
+#     display(hist.join(pieces)[["step", *pieces.columns, "params %", "FLOPs %", "accuracy", "accepted"]])
+# ```
+#
+# Exact arithmetic first: a piece costs 26 parameters in conv1, 151 in conv2, 401 in fc1 and 121
+# in fc2, so all the conv pieces together can add only the difference of section 2's two
+# ceilings (74.7 % against 71.6 %) to the reduction. They are where the arithmetic is: the convs
+# do 2 · (470,400 + 960,000) of the 3,327,120 FLOPs (86 %, from the shapes), which is why section
+# 5's network kept most of its FLOPs (its size table). So read each table twice, accuracy
+# against "params %" and against "FLOPs %", beside section 5's table. Expect the conv pieces to
+# cost more accuracy per parameter removed than the fc pieces: each holds few parameters, but its
+# map feeds every later layer at every position, so a step spent on them brings the 2 pp guard
+# closer for few parameters. If the accuracy holds while "FLOPs %" falls far below section 5's, conv
+# pieces are cheap in accuracy and valuable in FLOPs: the currency decides. With the cost, a
+# piece's score is its share divided by its parameters, so at equal shares an fc1 piece goes
+# before a conv1 piece and the run should move towards section 5's, conv pieces last; a piece
+# that never wins still scores 0 and goes first (section 3 counts them per layer). For FLOPs
+# instead, `cost=lambda net, layers: unit_flops(net, SHAPE, layers)` (from `course_lib.pruning`)
+# turns the ranking around: 39,200 and 30,000 FLOPs per conv piece against 800 and 240 per fc piece.
+#
+# **Exercise 5.** The ceiling for $k = 2$, then the baseline and section 5 for it (override the
+# recipe's `k`: it keys the cache, and under the $k = 4$ recipe the $k = 2$ network would fail to
+# load the cached one and then replace it):
+#
+# ```python
+# K = 2
+# layout = measure.layer_table(MaxoutLeNet5(k=K), SHAPE)
+# layout = layout[layout["params"] > 0].set_index("layer")[["type", "output", "params"]]
+# groups = dependencies(MaxoutLeNet5(k=K), SHAPE)
+# print(f"k = {K}: at most {100 * ceiling(groups):.1f} % removable, {100 * ceiling(FC):.1f} % from fc1 and fc2")
+# model, curve = cache.trained("maxout_lenet5", {**RECIPE, "k": K}, lambda: MaxoutLeNet5(k=K),
+#                              lambda net: baselines.run_phases(net, loaders, SCHEDULE, seed=0))
+# model.eval()
+# base_val, base_hits = baselines.report(model, loaders, curve)
+# ```
+#
+# then run section 5's cells again (they read `K`, `groups`, `model` and `base_val`; restart
+# the notebook before sections 6–8). The ceiling in closed form: at one piece per unit the four
+# layers hold 6 · 26 + 16 · 151 + 120 · 401 + 84 · 121 = 60,856 parameters and the output layer
+# 850, so with $k$ pieces at most (k − 1) · 60,856 / (k · 60,856 + 850) can go: 49.7 % at k = 2,
+# 66.4 % at k = 3, 74.7 % at k = 4; from fc1 and fc2 alone (k − 1) · 58,284 / (k · 60,856 + 850),
+# 47.6 %, 63.5 %, 71.6 %, and 76.4 % at k = 5. A 74 % reduction without emptying a unit thus needs
+# k ≥ 4 with the conv units cut to one piece as well, k ≥ 5 when only fc1 and fc2 are pruned.
+# The end point hardly depends on k: every unit at one piece is LeNet-5 with linear units,
+# 60,856 + 850 = 61,706 parameters, the plain LeNet-5's count in section 6's table; pruned in fc1
+# and fc2 only, 64,278 at k = 2 against section 5's network at k = 4. A larger k raises the
+# percentage by enlarging the start, not by shrinking the result. For the run, compare the
+# fraction removed with 47.6 %; a unit of two pieces turns linear at its first removal, so if
+# the guard stops the loop well short of that ceiling, k = 2 had less to spare than k = 4.
+#
+# **Exercise 6.** The loop with a threshold, written for any network, its loaders and its input
+# shape, with section 5's guard (a step that falls under `floor` is undone and ends the loop):
+#
+# ```python
+# def prune_below(net, layers, split, shape, floor, threshold=0.05, max_steps=12):
+#     """Remove every piece winning under ``threshold`` of its unit's competitions, retrain, repeat."""
+#     rows = [{"step": 0, "removed": 0, "params": measure.count_params(net),
+#              "accuracy": train.evaluate(net, split["val"])["accuracy"]}]
+#     for step in range(1, max_steps + 1):
+#         shares = win_fraction(net, layers, split["train"], keep_best=True)
+#         plan = {n: torch.nonzero(s >= threshold).flatten() for n, s in shares.items()}
+#         if all(len(plan[n]) == len(s) for n, s in shares.items()):
+#             break  # every piece left wins at least `threshold`: the loop stops by itself
+#         candidate = prune(net, plan, shape)
+#         baselines.run_phases(candidate, split, STEP_TUNE, seed=step)
+#         rows.append({"step": step, "removed": sum(len(s) - len(plan[n]) for n, s in shares.items()),
+#                      "params": measure.count_params(candidate),
+#                      "accuracy": train.evaluate(candidate, split["val"])["accuracy"]})
+#         if rows[-1]["accuracy"] < floor:
+#             break
+#         net = candidate
+#     return net, pd.DataFrame(rows)
+#
+#
+# by_threshold, threshold_steps = prune_below(model, FC, loaders, SHAPE, base_val - GUARD)
+# display(threshold_steps)
+#
+# from course_lib.models.maxout import with_maxout_head
+#
+# VGG = baselines.settings()
+# vgg_loaders = baselines.course_loaders()  # the course VGG's own data: 32 x 32 digits, not 28 x 28
+# vgg, _ = baselines.course_vgg(vgg_loaders)
+# head_net = with_maxout_head(vgg, k=4)
+# for p in head_net.features.parameters():
+#     p.requires_grad_(False)  # the convs keep their weights; only the new head learns
+# baselines.run_phases(head_net, vgg_loaders, VGG["schedule"], seed=0)
+# head_val = train.evaluate(head_net, vgg_loaders["val"])["accuracy"]
+# vgg_pruned, vgg_steps = prune_below(head_net, ["classifier.0", "classifier.3"], vgg_loaders, VGG["shape"],
+#                                     head_val - GUARD)
+# display(vgg_steps)
+# ```
+#
+# Step 1 on the LeNet-5 removes exactly the fc1 and fc2 pieces that section 3 counted as winning
+# under 5 % (its printed line), in one step against section 5's 82 per step: same network, same
+# images, and a unit's best piece always wins at least 1/k = 25 % of its competitions, so the
+# protection of `keep_best` never binds below 5 %. After that the threshold adapts: a step removes
+# only what retraining left under 5 %, and the loop stops by itself when every remaining piece
+# wins at least 5 %. Units left with two or more pieces are then units that use them, so expect
+# it to stop before section 5's end point, with fewer parameters removed and a head that is still
+# non-linear; if instead it runs until every unit has one piece, retraining keeps
+# concentrating the wins, and a threshold and a fixed amount reach the same network, the
+# threshold in fewer, larger steps. The number of steps is the table's last "step"; pair the
+# result with the baseline on the test split as section 5 does. The VGG head is a different
+# case: at k = 4 (quick profile) its two maxout layers hold 33,280 of the maxout VGG's 265,410
+# parameters, so neuron pruning there removes at most 3/4 · 33,280 / 265,410 = 9.4 % of the
+# network (exact). The paper's 61 % on its VGG-16 says where that network keeps its parameters:
+# a VGG-16 with 4096-wide fully connected layers keeps most of them there (the ImageNet VGG-16:
+# 124 M of 138 M, from its layer shapes), while the course VGG keeps them in its convs.
+# <!-- END SOLUTION -->

@@ -755,7 +755,9 @@ nb08.check_filler_bits(filler_bits)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+# BEGIN SOLUTION
 fc1_shared = shared["LeNet-300-100"]["1"]
 fc1_report = codec.size_report(compressed["LeNet-300-100"], shared["LeNet-300-100"]).set_index("layer").loc["1"]
 fc1_bits = fc1_report["rate P+Q+H %"] / 100 * 32 * fc1_report["#weights"]
 print(f"fc1: {filler_bits(fc1_shared, 5) / 8:,.0f} of its {fc1_bits / 8:,.0f} bytes go to filler zeros")
+# END SOLUTION
