@@ -684,7 +684,8 @@ nb03.check_params_removed(params_removed)
 # `run(scratch, RETRAIN, seed)` for each seed in `SEEDS`. Compare the mean with the retrained
 # networks'. On a task this easy, what would you expect?
 #
-# **Exercise 6 (open).** Replace `l1_norm` by `l2_norm` in the sensitivity sweep of three layers.
+# **Exercise 6 (open).** Replace `l1_norm` by `l2_norm` (`from course_lib.pruning import l2_norm`)
+# in the sensitivity sweep of three layers.
 # Do the curves change? Li et al. report that L1 and L2 rank filters almost identically; explain
 # why for filters with many weights.
 

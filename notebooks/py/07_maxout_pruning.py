@@ -616,7 +616,9 @@ nb07.check_relu_as_maxout(relu_as_maxout)
 #
 # **Exercise 5 (open).** Another $k$: rebuild section 2's `layout` for `MaxoutLeNet5(k=2)`
 # (and set `K = 2`) to compute its ceiling, then train and prune it and compare with the ceiling.
-# Which $k$ makes a 74 % reduction possible without emptying any unit?
+# Which $k$ makes a 74 % reduction possible without emptying any unit? (Train it with the recipe
+# `{**RECIPE, "k": K}`: the cache keys a trained network by its recipe, and under the old recipe it
+# would replace the cached $k = 4$ network.)
 #
 # **Exercise 6 (open).** A threshold instead of a fixed amount per step: remove, each step, every
 # piece that wins less than 5 % of its unit's competitions. `prune_iteratively` removes a fixed
