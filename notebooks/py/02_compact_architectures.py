@@ -33,6 +33,7 @@ import torchvision
 from IPython.display import display
 
 from course_lib import config, cost, data, measure, train, viz
+from course_lib.checks import nb02
 from course_lib.models.compact import (DEEP_COMPRESSION_DENSITY, SQUEEZENET_V10, Fire, mobilenet_v1,
                                        pruned_squeezenet_params, separable_conv, squeezenet, squeezenet_table)
 from course_lib.models.lenet import LeNet5
@@ -523,8 +524,6 @@ print("all three above 80 % test accuracy (LeNet-5 above 90 %); the MobileNet-st
 # BEGIN SOLUTION
 design = Fire(64, 6, 64, 64)
 # END SOLUTION
-from course_lib.checks import nb02
-
 nb02.check_fire_design(design)
 
 # %% [markdown]
