@@ -25,6 +25,7 @@ import torch.nn as nn
 from . import cost, measure
 from .models.compact import separable_conv
 from .pruning.sensitivity import choose_ratios
+from .validate import positive_int
 from .viz import png_bytes
 
 WIDE = {"description_width": "initial"}
@@ -109,8 +110,7 @@ def separable_explorer(m=64, n=64, d_k=3, d_f=28, repeats=5):
     maps against its depthwise-separable version: multiply-adds counted (the cost ratio
     1/N + 1/D_K^2) beside the median CPU time of ``repeats`` calls on one image, one thread."""
     for value, name in ((m, "m"), (n, "n"), (repeats, "repeats")):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        positive_int(value, name)
     if d_k not in (1, 3, 5, 7):
         raise ValueError(f"d_k must be one of 1, 3, 5, 7, got {d_k!r}")
     if d_f not in (7, 14, 28, 56):
@@ -149,12 +149,6 @@ def separable_explorer(m=64, n=64, d_k=3, d_f=28, repeats=5):
     return Explorer("Standard vs depthwise-separable convolution", controls, draw)
 
 
-def _check_sensitivity(table):
-    if not isinstance(table, pd.DataFrame) or not {"layer", "ratio", "drop"} <= set(table.columns):
-        raise TypeError("table must be a DataFrame returned by course_lib.pruning.layer_sensitivity()")
-    return table
-
-
 def pruning_explorer(table, cuts, labels=None, tolerance=0.01):
     """Per-layer prune ratios, one slider per layer of a sensitivity ``table``
     (:func:`course_lib.pruning.layer_sensitivity`), plus a tolerance slider that sets them all by
@@ -162,14 +156,13 @@ def pruning_explorer(table, cuts, labels=None, tolerance=0.01):
     when pruned alone (from ``table``), and the FLOPs and parameters removed, from
     ``cuts({layer: ratio}) -> (FLOPs fraction removed, params fraction removed)``.
     ``labels``: optional ``{layer: short name}`` for the sliders and the figure."""
-    _check_sensitivity(table)
+    start = choose_ratios(table, tolerance)  # also checks table and tolerance
     if not callable(cuts):
         raise TypeError(f"cuts must be a callable {{layer: ratio}} -> (flops cut, params cut), got {type(cuts).__name__}")
     layers = list(dict.fromkeys(table["layer"]))
     labels = {layer: layer for layer in layers} if labels is None else labels
     if not isinstance(labels, dict) or set(labels) != set(layers):
         raise ValueError(f"labels must be a dict with one short name per layer of table: {layers}")
-    start = choose_ratios(table, tolerance)
     options = sorted(set(table["ratio"]))
     controls = {layer: widgets.SelectionSlider(options=options, value=start[layer], description=labels[layer],
                                                continuous_update=False, layout={"width": "260px"})
