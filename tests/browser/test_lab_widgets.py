@@ -62,12 +62,35 @@ def lab(tmp_path_factory):
             time.sleep(0.5)
     yield f"{base}/lab/tree/explorer.ipynb?token={token}"
     server.terminate()
-    server.wait(timeout=20)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:  # a kernel still shutting down: stop it the hard way
+        server.kill()
+        server.wait()
     log.close()
 
 
 def page_text(browser):
     return browser.execute_script("return document.body.innerText")
+
+
+def click_when_ready(wait, css, index=0):
+    """Click the ``index``-th element matching ``css`` as soon as it takes a click (a page still
+    laying itself out can cover or hide it for a moment); returns the element."""
+    from selenium.common.exceptions import (ElementClickInterceptedException, ElementNotInteractableException,
+                                            StaleElementReferenceException)
+    from selenium.webdriver.common.by import By
+
+    def attempt(browser):
+        found = browser.find_elements(By.CSS_SELECTOR, css)
+        if len(found) <= index:
+            return False
+        try:
+            found[index].click()
+        except (ElementClickInterceptedException, ElementNotInteractableException, StaleElementReferenceException):
+            return False
+        return found[index]
+    return wait.until(attempt)
 
 
 def test_explorer_renders_and_its_slider_changes_the_output(browser, lab, screenshot):
@@ -77,8 +100,7 @@ def test_explorer_renders_and_its_slider_changes_the_output(browser, lab, screen
 
     wait = WebDriverWait(browser, 120, poll_frequency=0.5)
     browser.get(lab)
-    editor = wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell .cm-content"))[0]
-    editor.click()
+    editor = click_when_ready(wait, ".jp-Notebook .jp-Cell .cm-content")
     editor.send_keys(Keys.SHIFT, Keys.ENTER)  # run the cell (the kernel starts with the notebook)
     try:
         wait.until(lambda b: START in page_text(b))
@@ -88,8 +110,8 @@ def test_explorer_renders_and_its_slider_changes_the_output(browser, lab, screen
     assert "Error displaying widget" not in text and "model not found" not in text, text
     handles = browser.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output .noUi-handle")
     assert len(handles) == 2, f"expected the two sliders of the explorer, found {len(handles)} handles"
-    handles[1].click()  # the bits slider
-    handles[1].send_keys(Keys.ARROW_RIGHT)
+    bits = click_when_ready(wait, ".jp-OutputArea-output .noUi-handle", index=1)  # the bits slider
+    bits.send_keys(Keys.ARROW_RIGHT)
     try:
         wait.until(lambda b: MOVED in page_text(b))
     finally:
