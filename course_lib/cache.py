@@ -45,8 +45,11 @@ def trained(name, recipe, build, fit):
     returns the history, a list of dicts of numbers) and then cached.
 
     ``name`` names the file (``data/cache/<name>-<key>.pt``); ``recipe`` must describe everything
-    ``build`` and ``fit`` do. An unreadable or mismatching file is reported and rebuilt, never trusted.
-    The global random state afterwards differs between the two paths: reseed before anything random.
+    ``build`` and ``fit`` do. An unreadable file is reported and rebuilt, never trusted. A readable
+    file of the same recipe whose weights do not fit ``build()``'s model is refused with a
+    ``ValueError``: the recipe then misses what makes the model differ (retraining would overwrite
+    another caller's entry). The global random state afterwards differs between the two paths:
+    reseed before anything random.
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"name must be a simple identifier (it names a file), got {name!r}")
@@ -57,11 +60,16 @@ def trained(name, recipe, build, fit):
     if enabled() and path.is_file():
         try:
             stored = measure.load_checkpoint(path)
-            model.load_state_dict(stored["state_dict"])
-            return model, stored["history"]
-        except (measure.CheckpointError, KeyError, RuntimeError) as err:
+            state, history = stored["state_dict"], stored["history"]
+        except (measure.CheckpointError, KeyError) as err:
             print(f"cached {name} cannot be used ({type(err).__name__}); training it again")
-            model = build()
+        else:
+            try:
+                model.load_state_dict(state)
+            except RuntimeError as err:
+                raise ValueError(f"the cached {name} of this recipe does not fit the model build() returns; "
+                                 f"the recipe must say what makes the model differ ({path.name}): {err}") from None
+            return model, history
     history = fit(model)
     if enabled():
         measure.save_checkpoint({"state_dict": model.state_dict(), "history": history, "recipe": recipe}, path)

@@ -79,6 +79,16 @@ def test_unreadable_file_is_reported_and_rebuilt(cache_dir, capsys):
     assert fit.calls == 2 and torch.equal(loaded.weight, model.weight)
 
 
+def test_a_model_the_recipe_does_not_describe_is_refused(cache_dir):
+    fit = Trainer()
+    cache.trained("net", {"lr": 0.1}, build, fit)
+    (path,) = cache_dir.glob("net-*.pt")
+    stored = path.read_bytes()
+    with pytest.raises(ValueError, match="recipe must say what makes the model differ"):
+        cache.trained("net", {"lr": 0.1}, lambda: nn.Linear(4, 2), fit)
+    assert fit.calls == 1 and path.read_bytes() == stored  # the other caller's entry is kept
+
+
 def test_bad_arguments(cache_dir):
     with pytest.raises(ValueError, match="name"):
         cache.trained("../x", {}, build, Trainer())

@@ -438,7 +438,11 @@ show_source(recalibrate_bn)
 # accuracy by a few tenths of a point, as much as the paper-style 0.5 pp target allows. So we retrain two copies
 # with different seeds (data order, dropout) and report their mean and spread, beside a control:
 # the *unpruned* network given the same extra epochs, so that a gain from extra training is not
-# mistaken for a gain from pruning.
+# mistaken for a gain from pruning. The three trainings take most of this notebook's time, so they
+# go through the baselines' cache (`course_lib.cache`), keyed by everything they are trained from
+# (the baseline's recipe, the plan, the schedule, the seed, this machine's float path): the first
+# run trains them, a re-run loads exactly the weights it would train. Change the plan or
+# `RETRAIN` and they are trained again; `COURSE_CACHE=0` always trains.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -452,11 +456,15 @@ chosen = choices["cheapest step first"]
 alone = sum(float(sens[(sens["layer"] == name) & (sens["ratio"] == r)]["drop"].iloc[0]) for name, r in chosen.items() if r > 0)
 print(f"the plan's layers pruned one at a time (section 3, {N_SENS} validation images, recalibrated): drops "
       f"adding up to {100 * alone:.1f} pp; all together, recalibrated: {100 * (base_val - pruned_val1):.1f} pp")
+# the copies and the control are cached like the baseline, keyed by everything they are trained
+# from: the first run trains them, a re-run loads the very same weights
+pruned_recipe = {"from": baselines.recipe(), "pruned": "L1, smallest filters", "ratios": chosen,
+                 "BatchNorm": "recalibrated on the training split", "extra": RETRAIN}
 retrained = {}
 for seed in SEEDS:
-    retrained[seed] = copy.deepcopy(ours)
-    print(f"retraining, seed {seed}, validation accuracy per epoch:", run(retrained[seed], RETRAIN, seed))
-# the control depends only on the baseline and this schedule, so it is cached like the baseline
+    retrained[seed], curve = cache.trained("course_vgg16_l1_pruned", {**pruned_recipe, "seed": seed},
+                                           lambda: copy.deepcopy(ours), lambda net: run(net, RETRAIN, seed))
+    print(f"retraining, seed {seed}, validation accuracy per epoch:", curve)
 control, control_curve = cache.trained("course_vgg16_control", {"from": baselines.recipe(), "extra": RETRAIN, "seed": 0},
                                        lambda: copy.deepcopy(model), lambda net: run(net, RETRAIN, seed=0))
 print("control (dense, same extra epochs, seed 0):        ", control_curve)
