@@ -156,6 +156,13 @@ def select(patterns):
     return chosen
 
 
+def save_pair(nb, ipynb):
+    """Write ``nb`` to ``ipynb`` and touch its twin in ``notebooks/py/``: JupyterLab's jupytext
+    refuses to open a pair whose .ipynb is newer than its .py (the two always differ)."""
+    nbformat.write(nb, ipynb)
+    (ipynb.parent / "py" / f"{ipynb.stem}.py").touch()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--save", action="store_true", help="rebuild from notebooks/py/, execute and save")
@@ -176,7 +183,7 @@ def main():
             nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         seconds, rss = execute(nb)
         if args.save:
-            nbformat.write(slide_metadata_(nb), ipynb)  # RISE reads the slides from the .ipynb
+            save_pair(slide_metadata_(nb), ipynb)  # RISE reads the slides from the .ipynb
         total += seconds
         over = "  OVER BUDGET" if seconds > budget_s(name) or rss / 1e9 > BUDGET_GB else ""
         rows.append(f"{name:<40} {seconds:8.1f} s {rss / 1e9:8.2f} GB{over}")

@@ -15,13 +15,13 @@ import argparse
 import nbformat
 
 from course_lib.slides import build_deck, slide_metadata_
-from nbrun import NOTEBOOKS, ROOT, select  # tools/nbrun.py: the same notebook selection
+from nbrun import NOTEBOOKS, ROOT, save_pair, select  # tools/nbrun.py: the same notebook selection
 
 
 def tag(path):
     """Write the rule's slide metadata into the notebook at ``path``; returns its slide types."""
     notebook = slide_metadata_(nbformat.read(path, as_version=4))
-    nbformat.write(notebook, path)
+    save_pair(notebook, path)
     return [cell.metadata.slideshow.slide_type for cell in notebook.cells]
 
 

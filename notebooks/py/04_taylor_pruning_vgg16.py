@@ -736,10 +736,12 @@ def filter_flops(c_in, k, side, c_next, k_next, side_next):
 nb04.check_filter_flops(filter_flops)
 
 # %% [markdown]
-# **Exercise 4 (open).** How much data does a stable ranking need? Compute `taylor` on the first
-# 4 batches of `loaders["train"]` (`batches=4`, 128 digits) and on all of it, and compare the two
-# with `spearmanr` per layer. Then compare the plans `plan_global(..., N_PER_STEP)` of both (a
-# plan lists the indices each layer KEEPS): how many of the removed filters agree?
+# **Exercise 4 (open).** How much data does a stable ranking need? Compute `taylor` on two
+# *disjoint* sets of 128 training digits (`DataLoader(Subset(loaders["train"].dataset, range(128)),
+# batch_size=32)` and the same with `range(128, 256)`) and compare the two rankings with
+# `spearmanr` per layer. Then compare the plans `plan_global(..., N_PER_STEP)` of both (a plan
+# lists the indices each layer KEEPS): how many of the removed filters agree? And how many agree
+# with section 5's first plan, ranked on all the digits?
 #
 # **Exercise 5 (open).** Repeat section 4 on `reference`, the network fine-tuned end to end on
 # the ranking digits. Does the signed epoch mean still beat the paper's per-image |·|? What does
@@ -747,7 +749,8 @@ nb04.check_filter_flops(filter_flops)
 #
 # **Exercise 6 (open).** Prune one-shot: remove all `STEPS * N_PER_STEP` filters in one step
 # (call `prune_iteratively(transfer, criterion, SHAPE, STEPS * N_PER_STEP, 1, fine_tune=...)`
-# directly, with a `fine_tune` of `BUDGET - FINAL_EPOCHS` epochs, then the final phase) and
+# directly, with a `fine_tune` of `BUDGET - FINAL_EPOCHS` epochs, then the final phase; reseed
+# first, `data.reseed(loaders, 1)`, so that it trains on the batches section 6's runs saw) and
 # compare with the iterative run. Is iterating worth it here?
 #
 # **Exercise 7 (open).** Rerun the FLOPs-aware loop with `select=functools.partial(plan_global,
@@ -761,16 +764,18 @@ nb04.check_filter_flops(filter_flops)
 # **Exercise 4.**
 #
 # ```python
-# few = taylor(transfer, CONVS, loaders["train"], batches=4, device=DEVICE)  # 4 batches of 32: 128 digits
-# print({NAMES[n]: round(spearmanr(few[n], theta[n]).statistic, 2) for n in CONVS})
+# halves = [DataLoader(Subset(loaders["train"].dataset, r), batch_size=32) for r in (range(128), range(128, 256))]
+# few = [taylor(transfer, CONVS, half, device=DEVICE) for half in halves]  # two disjoint sets of 128 digits
+# print({NAMES[n]: round(spearmanr(few[0][n], few[1][n]).statistic, 2) for n in CONVS})
 #
 #
 # def removed_set(plan):
 #     return {(n, i) for n in CONVS for i in range(units[n]) if i not in set(plan[n].tolist())}
 #
 #
-# both = removed_set(plan_global(few, N_PER_STEP)) & removed_set(first_plan)  # first_plan: all digits (section 5)
-# print(f"{len(both)} of the {N_PER_STEP} filters removed with all the digits are removed with 128 too")
+# removed = [removed_set(plan_global(f, N_PER_STEP)) for f in few]
+# print(f"{len(removed[0] & removed[1])} of the {N_PER_STEP} filters removed are removed by both sets of 128")
+# print(f"with section 5's first plan (all the digits): {[len(r & removed_set(first_plan)) for r in removed]}")
 # ```
 #
 # A score is a mean over images of a non-negative per-image term, so its noise falls like $1/\sqrt{N}$:
@@ -780,9 +785,9 @@ nb04.check_filter_flops(filter_flops)
 # The overlap of the removed sets is what matters: filters far below the threshold go under either ranking,
 # and the disagreements are filters near it, which by the criterion's own estimate cost about the same. A
 # modest correlation with a large overlap therefore means 128 digits suffice for the choice; a small overlap
-# means they do not. One caution: the 128 digits are part of the 500, which makes the two rankings agree
-# more than two independent samples would. For a fair test rank two disjoint sets, e.g.
-# `DataLoader(Subset(loaders["train"].dataset, range(128)), batch_size=32)` and the same with `range(128, 256)`.
+# means they do not. The two sets share no digit, so their agreement is what two independent samples give;
+# each set is part of the 500 behind the first plan, so the last line overstates a little how well 128 new
+# digits would reproduce it.
 #
 # **Exercise 5.**
 #

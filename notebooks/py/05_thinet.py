@@ -572,12 +572,17 @@ nb05.check_least_squares_scale(least_squares_scale)
 # in all (`seen_epochs`, e.g. the baseline's phases stretched by
 # `seen_epochs / sum(e for _, _, e in BASELINE)`). Does it catch
 # up with, or pass, the pruned network? Liu et al. also tried the same *computation* ("Scratch-B"):
-# how many epochs of the pruned network cost as much as the baseline's 11?
+# how many epochs of the pruned network cost as much as the baseline's 11? (If you did exercise 6
+# first, `runs` holds its short fine-tuning: keep section 5's as `long_runs` and use those.)
 #
 # **Exercise 8 (open).** Add a bias correction: after the least squares, give layer $i+1$'s output
 # channel $k$ the mean, over its samples, of what the removed channels contributed minus what the
 # rescaling adds (`where[:, 1]` says which channel each sample belongs to), by adding it to the
-# conv's bias. Does section 4's rescaled curve rise?
+# consumer's bias. Does section 4's rescaled curve rise? Three details: the samples carry the
+# BatchNorm factor $\gamma_k/\sigma_k$ of the consumer's BatchNorm while the bias acts before it
+# (`course_lib.pruning.thinet.norm_scale` gives the factors); conv5_3's consumer is the first
+# linear layer; and `thinet_prune` has no hook after its least squares, but it calls its `select`
+# before the surgery, on the same samples, so the correction can go in a `select` of your own.
 
 # %% [markdown]
 # <!-- BEGIN SOLUTION -->

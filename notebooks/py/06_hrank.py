@@ -515,7 +515,8 @@ pd.DataFrame({
 #   worse" after fine-tuning; the last line of section 4's comparison says whether this run met
 #   it. With 4 epochs of fine-tuning after removing more than half of the FLOPs at once it is
 #   missed, so the check cell does not assert it; the baseline's full 11 epochs, which might meet
-#   it, do not fit three networks into the notebook's time budget (exercise: set `FINAL = BASELINE`).
+#   it, do not fit three networks into the notebook's time budget (try it: set `FINAL = BASELINE` and rerun
+#   section 4).
 # * **Best epoch.** The official code keeps the epoch with the best *test* accuracy; we select
 #   on the validation split (the best epoch of each phase) and report the test split once.
 # * **Counting.** Section 6: HRank's counter ignores the next layer's removed input channels; its
