@@ -766,7 +766,7 @@ nb04.check_filter_flops(filter_flops)
 # ```python
 # halves = [DataLoader(Subset(loaders["train"].dataset, r), batch_size=32) for r in (range(128), range(128, 256))]
 # few = [taylor(transfer, CONVS, half, device=DEVICE) for half in halves]  # two disjoint sets of 128 digits
-# print({NAMES[n]: round(spearmanr(few[0][n], few[1][n]).statistic, 2) for n in CONVS})
+# print({NAMES[n]: round(float(spearmanr(few[0][n], few[1][n]).statistic), 2) for n in CONVS})
 #
 #
 # def removed_set(plan):
