@@ -1,7 +1,10 @@
+import copy
+
 import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from course_lib import train
 from course_lib.compression import magnitude as M
 from course_lib.models.lenet import LeNet5Caffe
 
@@ -59,6 +62,45 @@ def test_masks_only_shrink():
     assert all(torch.equal(first[n] & second[n], second[n]) for n in first)
 
 
+def test_fraction_masks_remove_that_share_of_the_survivors():
+    torch.manual_seed(0)
+    model = LeNet5Caffe()
+    first = M.fraction_masks(model, {"features.0": 0.5, "classifier.1": 0.9})
+    w = model.classifier[1].weight.detach().abs()
+    assert int(first["classifier.1"].sum()) == round(0.1 * w.numel())
+    assert w[first["classifier.1"]].min() > w[~first["classifier.1"]].max()  # the smallest went
+    assert first["features.2"].all()  # a layer not named keeps everything
+    second = M.fraction_masks(model, {"features.0": 0.5}, first)
+    assert int(second["features.0"].sum()) == 125 and torch.equal(first["features.0"] & second["features.0"],
+                                                                 second["features.0"])
+
+
+def test_even_steps_reach_the_ratios():
+    schedule = M.even_steps({"a": 0.96, "b": 0.0}, 2)
+    assert len(schedule) == 2 and schedule[0] == schedule[1]
+    assert schedule[0]["a"] == pytest.approx(0.8) and schedule[0]["b"] == 0
+    torch.manual_seed(0)
+    model = LeNet5Caffe()
+    masks = None
+    for step in M.even_steps({"classifier.1": 0.96}, 2):
+        masks = M.fraction_masks(model, step, masks)
+    assert M.density(masks)["classifier.1"] == pytest.approx(0.04, abs=1e-5)
+
+
+def test_weight_sensitivity_prunes_one_layer_at_a_time_and_leaves_the_model():
+    torch.manual_seed(0)
+    model = LeNet5Caffe().eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    table = M.weight_sensitivity(model, loader(), ratios=(0.9, 0.5))
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert list(table["layer"].unique()) == list(M.prunable_layers(model))
+    assert len(table) == 4 * 3 and list(table[table["layer"] == "features.0"]["ratio"]) == [0.0, 0.5, 0.9]
+    row = table[(table["layer"] == "classifier.1") & (table["ratio"] == 0.9)].iloc[0]
+    net = M.apply_masks_(copy.deepcopy(model), M.fraction_masks(model, {"classifier.1": 0.9}))
+    assert row["accuracy"] == train.evaluate(net, loader())["accuracy"]
+    assert row["drop"] == pytest.approx(table["accuracy"].iloc[0] - row["accuracy"]) and row["kept"] == 40000
+
+
 def test_bad_arguments_name_the_argument():
     model = LeNet5Caffe()
     with pytest.raises(ValueError, match="quality"):
@@ -74,3 +116,15 @@ def test_bad_arguments_name_the_argument():
         M.density({})
     with pytest.raises(ValueError, match="schedule"):
         M.iterative_prune_(model, [], loader())
+    with pytest.raises(TypeError, match="masks_fn"):
+        M.iterative_prune_(model, [0.5], loader(), masks_fn="fractions")
+    with pytest.raises(ValueError, match="fractions"):
+        M.fraction_masks(model, {"nope": 0.5})
+    with pytest.raises(ValueError, match=r"fractions\['features.0'\]"):
+        M.fraction_masks(model, {"features.0": 1.0})
+    with pytest.raises(ValueError, match="steps"):
+        M.even_steps({"features.0": 0.5}, 0)
+    with pytest.raises(ValueError, match="ratios"):
+        M.even_steps({}, 2)
+    with pytest.raises(ValueError, match="ratio"):
+        M.weight_sensitivity(model, loader(), ratios=(0.0,))

@@ -2,19 +2,25 @@
 Connections").
 
 Per layer, a weight survives when |w| > quality x std, the standard deviation of the layer's
-surviving weights. While the network retrains, the gradients of pruned weights are masked to zero,
+surviving weights (or, by :func:`fraction_masks`, when it is not among a given fraction of the
+smallest). While the network retrains, the gradients of pruned weights are masked to zero,
 so no optimizer step (momentum and weight decay included) can revive them; the prune -> retrain
 step repeats, and because the std is taken over the survivors, repeating one quality keeps
 pruning. Only the ``weight`` of ``nn.Conv2d`` / ``nn.Linear`` layers is pruned; biases are kept.
 """
+import copy
 from contextlib import contextmanager
 
+import pandas as pd
 import torch
 import torch.nn as nn
 
 from .. import train
+from ..validate import fraction
 
 PRUNABLE = (nn.Conv2d, nn.Linear)
+# fractions of a layer's weights removed; fine near the top, where the rules of sensitivity.py stop
+RATIOS = (0.5, 0.7, 0.8, 0.85, 0.9, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99)
 
 
 def prunable_layers(model):
@@ -58,13 +64,8 @@ def magnitude_masks(model, quality, masks=None):
     their weights). The std is taken over the layer's surviving weights; with ``masks`` from an
     earlier step, weights pruned then stay pruned.
     """
-    layers = prunable_layers(model)
-    if masks is not None and not isinstance(masks, dict):
-        raise TypeError(f"masks must be a dict of bool tensors or None, got {type(masks).__name__}")
     out = {}
-    for name, m in layers.items():
-        w = m.weight.detach()
-        old = masks[name] if masks is not None and name in masks else torch.ones_like(w, dtype=torch.bool)
+    for name, w, old in _survivors(model, masks):
         if isinstance(quality, dict) and name not in quality:
             out[name] = old.clone()
             continue
@@ -72,6 +73,76 @@ def magnitude_masks(model, quality, masks=None):
         std = alive.std() if alive.numel() > 1 else torch.tensor(0.0)
         out[name] = old & (w.abs() > _quality_of(quality, name) * std)
     return out
+
+
+def fraction_masks(model, fractions, masks=None):
+    """Keep-masks that remove, in each layer named in ``fractions`` ({layer name: fraction in
+    [0, 1)}), that fraction of its surviving weights, the smallest |w| first (weights tied with
+    the last one removed go too): a per-layer threshold as in :func:`magnitude_masks`, set by a
+    count instead of by quality x std. Layers not named keep their masks; with ``masks`` from an
+    earlier step, weights pruned then stay pruned.
+    """
+    layers = prunable_layers(model)
+    if not isinstance(fractions, dict) or not set(fractions) <= set(layers):
+        raise ValueError(f"fractions must be a dict over the prunable layers {list(layers)}, got {fractions!r}")
+    for name, f in fractions.items():
+        fraction(f, f"fractions[{name!r}]")
+    out = {}
+    for name, w, old in _survivors(model, masks):
+        n_remove = round(fractions.get(name, 0.0) * int(old.sum()))
+        if n_remove == 0:
+            out[name] = old.clone()
+            continue
+        threshold = w.abs()[old].kthvalue(n_remove).values
+        out[name] = old & (w.abs() > threshold)
+    return out
+
+
+def _survivors(model, masks):
+    """``(name, weight, keep-mask so far)`` of every prunable layer (all True without ``masks``)."""
+    if masks is not None and not isinstance(masks, dict):
+        raise TypeError(f"masks must be a dict of bool tensors or None, got {type(masks).__name__}")
+    for name, m in prunable_layers(model).items():
+        w = m.weight.detach()
+        yield name, w, masks[name] if masks is not None and name in masks else torch.ones_like(w, dtype=torch.bool)
+
+
+def even_steps(ratios, steps):
+    """A schedule for :func:`fraction_masks` that reaches ``ratios`` ({layer name: fraction of its
+    weights removed in all}) in ``steps`` equal steps: each removes 1 - (1 - r)^(1/steps) of the
+    layer's surviving weights, so every step keeps the same share of what is left."""
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    if not isinstance(ratios, dict) or not ratios:
+        raise ValueError(f"ratios must be a non-empty dict {{layer name: fraction}}, got {ratios!r}")
+    step = {name: 1 - (1 - fraction(r, f"ratios[{name!r}]")) ** (1 / steps) for name, r in ratios.items()}
+    return [dict(step) for _ in range(steps)]
+
+
+def weight_sensitivity(model, loader, ratios=RATIOS, device=None):
+    """Han et al. 2015's sensitivity analysis: accuracy of ``model`` on ``loader`` with ONE layer
+    pruned at a time (its smallest weights, at every fraction of ``ratios``), no retraining.
+
+    Returns a tidy DataFrame, one row per (layer, ratio) plus a ratio-0 row per layer holding the
+    unpruned accuracy; columns layer, ratio, kept (weights), accuracy, drop (unpruned accuracy minus
+    accuracy), accuracies as fractions: the format of :func:`course_lib.pruning.layer_sensitivity`,
+    so its rules (``choose_ratios``, ``greedy_ratios``) apply. ``model`` is not changed.
+    """
+    layers = prunable_layers(model)
+    if isinstance(ratios, (str, bytes)) or not hasattr(ratios, "__len__") or len(ratios) == 0:
+        raise ValueError(f"ratios must be a non-empty sequence of fractions in (0, 1), got {ratios!r}")
+    ratios = sorted(fraction(r, "every ratio in ratios", zero=False) for r in ratios)
+    base = train.evaluate(model, loader, device)["accuracy"]
+    rows = []
+    for name, layer in layers.items():
+        n = layer.weight.numel()
+        rows.append({"layer": name, "ratio": 0.0, "kept": n, "accuracy": base, "drop": 0.0})
+        for r in ratios:
+            pruned = copy.deepcopy(model)
+            masks = fraction_masks(pruned, {name: r})
+            acc = train.evaluate(apply_masks_(pruned, masks), loader, device)["accuracy"]
+            rows.append({"layer": name, "ratio": r, "kept": int(masks[name].sum()), "accuracy": acc, "drop": base - acc})
+    return pd.DataFrame(rows)
 
 
 def apply_masks_(model, masks):
@@ -119,17 +190,22 @@ def density(masks):
     return out
 
 
-def iterative_prune_(model, schedule, train_loader, val_loader=None, epochs=3, lr=0.01, **fit_kwargs):
-    """Prune ``model`` in place: for each quality in ``schedule`` (a list of numbers or of
-    per-layer dicts) prune with :func:`magnitude_masks`, then retrain ``epochs`` epochs with
-    :func:`course_lib.train.fit` under :func:`masked_gradients`. Returns ``(masks, history)``,
-    history being one list of epoch rows per step.
+def iterative_prune_(model, schedule, train_loader, val_loader=None, epochs=3, lr=0.01,
+                     masks_fn=magnitude_masks, **fit_kwargs):
+    """Prune ``model`` in place: for each step of ``schedule`` prune with ``masks_fn(model, step,
+    masks)``, then retrain ``epochs`` epochs with :func:`course_lib.train.fit` under
+    :func:`masked_gradients`. ``masks_fn`` is :func:`magnitude_masks` (the default) (a step is a
+    quality, or a dict of them per layer) or :func:`fraction_masks` (a step is a dict of
+    fractions, e.g. from :func:`even_steps`). Returns ``(masks, history)``, history being one list
+    of epoch rows per step.
     """
     if not isinstance(schedule, (list, tuple)) or not schedule:
-        raise ValueError(f"schedule must be a non-empty list of qualities, got {schedule!r}")
+        raise ValueError(f"schedule must be a non-empty list of steps, got {schedule!r}")
+    if not callable(masks_fn):
+        raise TypeError(f"masks_fn must be a callable (model, step, masks) -> masks, got {type(masks_fn).__name__}")
     masks, history = None, []
-    for quality in schedule:
-        masks = magnitude_masks(model, quality, masks)
+    for step in schedule:
+        masks = masks_fn(model, step, masks)
         apply_masks_(model, masks)
         with masked_gradients(model, masks):
             history.append(train.fit(model, train_loader, val_loader, epochs=epochs, lr=lr, desc="retrain",
