@@ -95,8 +95,7 @@ def choose_ratios(table, tolerance=0.01):
 
 
 def greedy_ratios(table, target):
-    """Per-layer prune ratios from a :func:`layer_sensitivity` table (or
-    :func:`course_lib.compression.magnitude.weight_sensitivity`'s), cheapest step first.
+    """Per-layer prune ratios from a :func:`layer_sensitivity` table, cheapest step first.
 
     Start with nothing pruned; repeatedly move ONE layer to its next ratio in ``table``: the
     layer whose accuracy drop at that ratio (pruned alone) is smallest, ties going to the later
@@ -106,7 +105,7 @@ def greedy_ratios(table, target):
     ValueError when even every layer at its largest ratio misses the target.
     """
     if not isinstance(table, pd.DataFrame) or not {"layer", "ratio", "drop"} <= set(table.columns):
-        raise TypeError("table must be a DataFrame returned by layer_sensitivity() or weight_sensitivity()")
+        raise TypeError("table must be a DataFrame returned by layer_sensitivity()")
     if not callable(target):
         raise TypeError(f"target must be a callable {{layer: ratio}} -> bool, got {type(target).__name__}")
     steps = {name: rows.sort_values("ratio") for name, rows in table.groupby("layer", sort=False)}
