@@ -19,7 +19,8 @@ from .. import train
 from ..validate import fraction
 
 PRUNABLE = (nn.Conv2d, nn.Linear)
-# fractions of a layer's weights removed; fine near the top, where the rules of sensitivity.py stop
+# fractions of a layer's weights removed; fine near the top, where the rules of
+# course_lib.pruning.sensitivity stop
 RATIOS = (0.5, 0.7, 0.8, 0.85, 0.9, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99)
 
 
@@ -194,9 +195,9 @@ def iterative_prune_(model, schedule, train_loader, val_loader=None, epochs=3, l
                      masks_fn=magnitude_masks, **fit_kwargs):
     """Prune ``model`` in place: for each step of ``schedule`` prune with ``masks_fn(model, step,
     masks)``, then retrain ``epochs`` epochs with :func:`course_lib.train.fit` under
-    :func:`masked_gradients`. ``masks_fn`` is :func:`magnitude_masks` (the default) (a step is a
-    quality, or a dict of them per layer) or :func:`fraction_masks` (a step is a dict of
-    fractions, e.g. from :func:`even_steps`). Returns ``(masks, history)``, history being one list
+    :func:`masked_gradients`. With the default ``masks_fn``, :func:`magnitude_masks`, a step is a
+    quality or a dict of them per layer; with :func:`fraction_masks` it is a dict of fractions,
+    e.g. from :func:`even_steps`. Returns ``(masks, history)``, history being one list
     of epoch rows per step.
     """
     if not isinstance(schedule, (list, tuple)) or not schedule:
