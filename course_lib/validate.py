@@ -22,6 +22,14 @@ def fraction(value, name, zero=True):
     return value
 
 
+def ratios(values, name="ratios"):
+    """Return ``values`` (a non-empty sequence of fractions in (0, 1)) sorted; else raise
+    ``ValueError`` naming the argument ``name``."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or len(values) == 0:
+        raise ValueError(f"{name} must be a non-empty sequence of fractions in (0, 1), got {values!r}")
+    return sorted(fraction(r, f"every ratio in {name}", zero=False) for r in values)
+
+
 def check_model(model):
     """Raise ``TypeError`` unless ``model`` is a ``torch.nn.Module``; return it."""
     if not isinstance(model, nn.Module):

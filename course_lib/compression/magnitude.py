@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 
 from .. import train
+from .. import validate
 from ..validate import fraction
 
 PRUNABLE = (nn.Conv2d, nn.Linear)
@@ -130,9 +131,7 @@ def weight_sensitivity(model, loader, ratios=RATIOS, device=None):
     so its rules (``choose_ratios``, ``greedy_ratios``) apply. ``model`` is not changed.
     """
     layers = prunable_layers(model)
-    if isinstance(ratios, (str, bytes)) or not hasattr(ratios, "__len__") or len(ratios) == 0:
-        raise ValueError(f"ratios must be a non-empty sequence of fractions in (0, 1), got {ratios!r}")
-    ratios = sorted(fraction(r, "every ratio in ratios", zero=False) for r in ratios)
+    ratios = validate.ratios(ratios)
     base = train.evaluate(model, loader, device)["accuracy"]
     rows = []
     for name, layer in layers.items():

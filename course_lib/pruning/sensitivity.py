@@ -9,20 +9,13 @@ import torch.nn as nn
 
 from .. import train
 from ..validate import fraction, positive_int
+from ..validate import ratios as _check_ratios
 from .batchnorm import recalibrate_bn
 from .criteria import l1_norm
 from .plan import n_keep, plan_smallest
 from .surgery import dependencies, prune
 
 RATIOS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-
-
-def _check_ratios(ratios):
-    if isinstance(ratios, (str, bytes)) or not hasattr(ratios, "__len__") or len(ratios) == 0:
-        raise ValueError(f"ratios must be a non-empty sequence of fractions in (0, 1), got {ratios!r}")
-    for r in ratios:
-        fraction(r, "every ratio in ratios", zero=False)
-    return sorted(ratios)
 
 
 def _check_calibration(calibration_loader, calibration_batches):
