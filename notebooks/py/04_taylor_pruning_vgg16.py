@@ -445,14 +445,15 @@ print("right after the first step, the loss Taylor's choice leaves is lower than
 #
 # **The last cut, a second lesson.** The last step takes 64 of the 272 filters left, the largest share of
 # any step, and with only `FT_EPOCHS` epochs after it the pruned networks still fit their training digits
-# less well than the reference (training accuracy below 100 %), and on another CPU's float path plain
-# Taylor ended 2 pp below the reference. So the quick profile fine-tunes `RECOVER_EPOCHS` more epochs at
+# less well than the reference (training accuracy below 100 %), and run on one thread instead of two
+# (another order of the float sums) plain Taylor ended 2 pp below the reference. So the quick profile fine-tunes `RECOVER_EPOCHS` more epochs at
 # the full rate after the last cut, and the reference gets the same epochs (its budget stays equal). We
 # chose this on *other* digit pairs (3/5, 1/7, 3/8, 2/6, each with its own source network, three seeds),
 # not on this test split: against the plain schedule, weight decay and randomly shifted digits, the longer
 # recovery gave the smallest and steadiest gaps to the reference; shifting the digits made them worse.
 # Cross-validation on this pair's training and validation digits agreed. It narrows the gap on this
-# pair's test digits less than it did there (the end of this section). The full profile keeps the blog's schedule (625 steps per iteration, 15 epochs at the end).
+# pair's test digits less than it did there (the end of this section). The full profile keeps the
+# blog's schedule (625 steps per iteration, 15 epochs at the end).
 
 # %%
 show_source(prune_iteratively)
