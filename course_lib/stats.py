@@ -101,14 +101,19 @@ def within(comparison, max_drop):
     return -comparison["diff"] <= max_drop and not significantly_worse
 
 
+def _images(n):
+    """``"1 image"``, ``"2 images"``: a count of test images in words."""
+    return f"{n} image" + ("" if n == 1 else "s")
+
+
 def describe(comparison, name_a="A", name_b="B"):
     """One line: accuracies, the difference in pp with its interval, the images that decide it, p-value."""
     c = comparison
     return (f"{name_b} {100 * c['acc_b']:.1f} % vs {name_a} {100 * c['acc_a']:.1f} %: "
             f"{100 * c['diff']:+.1f} pp (95 % CI {100 * c['ci_low']:+.1f} to {100 * c['ci_high']:+.1f}; "
-            + (f"{c['only_b']} images right only for {name_b}, {c['only_a']} only for {name_a}; McNemar"
+            + (f"{_images(c['only_b'])} right only for {name_b}, {c['only_a']} only for {name_a}; McNemar"
                if c.get("copies", 1) == 1 else
-               f"{c['only_b']} images better for {name_b} on average over its {c['copies']} copies, "
+               f"{_images(c['only_b'])} better for {name_b} on average over its {c['copies']} copies, "
                f"{c['only_a']} better for {name_a}; sign-flip test")
             + f" p = {c['p_value']:.2f})")
 

@@ -32,3 +32,12 @@ def test_notebook_was_run_top_to_bottom_with_outputs(ipynb):
     assert counts == list(range(1, len(code) + 1)), f"{ipynb.name}: not executed top to bottom in a fresh kernel"
     errors = [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
     assert not errors, f"{ipynb.name} stores an error output"
+
+
+@pytest.mark.parametrize("ipynb", IPYNBS, ids=lambda p: p.stem)
+def test_no_control_characters_in_cells(ipynb):
+    # a LaTeX command written in a non-raw Python string loses its backslash: "\times" becomes a
+    # tab and "imes", "\rfloor" a carriage return and "floor", and the formula renders as text
+    bad = [(i, repr(ch)) for i, c in enumerate(json.loads(ipynb.read_text())["cells"])
+           for ch in "\t\r\x07\x08\x0b\x0c" if ch in "".join(c["source"])]
+    assert not bad, f"{ipynb.name}: control characters in cells (index, character): {bad}"

@@ -54,6 +54,9 @@ def test_within_needs_small_drop_and_no_significant_loss():
 def test_describe_names_the_models():
     line = stats.describe(stats.paired_comparison(*table(950, 12, 5, 33)), "dense", "pruned")
     assert line.startswith("pruned 95.5 % vs dense 96.2 %: -0.7 pp") and "McNemar p = 0.14" in line
+    assert "5 images right only for pruned, 12 only for dense" in line
+    one = stats.describe(stats.paired_comparison(*table(950, 12, 1, 37)), "dense", "pruned")
+    assert "1 image right only for pruned, 12 only for dense" in one
 
 
 def test_copies_by_hand():

@@ -286,11 +286,11 @@ nb01.check_connections(connections)
 # <!-- BEGIN SOLUTION -->
 # **Model answer (instructor version).** Fully connected, each of C3's 16 maps reads all 6 S2 maps:
 # $16 \cdot (6 \cdot 5 \cdot 5 + 1) = 2{,}416$ parameters instead of 1,516, and since every parameter
-# is used at each of the $10 	imes 10$ output positions, $2{,}416 \cdot 100 = 241{,}600$ connections
+# is used at each of the $10 \times 10$ output positions, $2{,}416 \cdot 100 = 241{,}600$ connections
 # instead of 151,600. The modern LeNet-5's table above shows the same 2,416 for its C3, which is
 # exactly such a full convolution. LeCun et al. broke the symmetry by hand: maps that read different
 # inputs are forced to learn different features, and the layer is 37 % smaller. A pruning method
-# that removes whole kernels (one S2 map → one C3 map, i.e. one $5 	imes 5$ slice of the weight)
+# that removes whole kernels (one S2 map → one C3 map, i.e. one $5 \times 5$ slice of the weight)
 # when they contribute little makes the same kind of choice from data: after training, some input
 # maps matter little to some output maps, and removing those kernels leaves a sparse connection
 # table like C3's, chosen by the weights instead of by the designer.

@@ -110,9 +110,9 @@ show_source(criteria.taylor)
 # (8 … 64 filters, 528 in all) on 32 × 32 digits. Our "ImageNet" is the MNIST subset **without**
 # the digits 4 and 9 (eight classes); our "cats vs dogs" is 4 vs 9, two digits the features never
 # saw and that look alike. The head is the blog's, 64 wide; 64 of the 528 filters go per iteration
-# (12.1 %, the blog's 512 of 4,224); 3 fine-tuning epochs per iteration, 4 more at the full rate after the
-# last cut and 4 at the end on 500 training digits, at a higher rate (section 6 says why). The subset has 350
-# training, 50 validation and 100 test images per digit; we move 100 of each digit's training
+# (12.1 %, the blog's 512 of 4,224); on 500 training digits, 3 fine-tuning epochs per iteration
+# and 4 more after the last cut, at a higher rate than the blog's (section 6 says why), then 4 at
+# a tenth of it. The subset has 350 training, 50 validation and 100 test images per digit; we move 100 of each digit's training
 # images to the test split, for 500 / 100 / 400 images: a first version kept 700 / 100 / 200,
 # and its 200 test digits could not tell a 1.5 pp drop from noise (section 2). It fine-tuned
 # 2 epochs per iteration and 3 at the end; with fewer training digits per epoch, 3 and 4 epochs
@@ -219,7 +219,7 @@ ref_acc = hits[f"reference (fine-tuned {BUDGET} epochs)"].float().mean().item()
 frozen_vs_ref = stats.paired_comparison(*hits.values())
 print(stats.describe(frozen_vs_ref, *hits))
 print(f"one accuracy on {n_test} test images: ±{100 * stats.resolution(n_test, ref_acc):.1f} pp (95 %); "
-      f"one image is {100 / n_test:.1f} pp")
+      f"one image is {100 / n_test:.2f} pp")
 
 # %%
 assert ref_acc >= 0.95, f"the fine-tuned reference should reach 95 %, got {ref_acc:.3f}"
@@ -325,12 +325,13 @@ together = rho["all together"]
 taylor_rho = together["Taylor (the paper: |.| per image)"]
 assert taylor_rho > together["L1 norm of the weights"] and taylor_rho > together["random"] + 0.3, together
 assert abs(together["random"]) < 0.3, together
-print("Taylor ranks far closer to the oracle than the weights' L1 norm and than chance")
+print("Taylor ranks closer to the oracle than the weights' L1 norm, and far closer than chance")
 
 # %% [markdown]
 # **What the correlations say.** Taylor ranks the filters far more like their real loss change
-# than the L1 norm does, which beats chance only weakly here: a filter's weights say little about what
-# it contributes to *this* task, since they were learnt for another one. The mean activation is
+# than the L1 norm does, whose correlation swings from layer to layer, near zero or below in some
+# (the table): a filter's weights say little about what it contributes to *this* task, since
+# they were learnt for another one. The mean activation is
 # in between. That is the order the paper reports for large networks adapted to small
 # fine-grained tasks (Birds-200, Flowers-102): Taylor above both the activation-based criteria
 # (we test one of them, the mean activation) and the norm of the kernel weights. "All together"
@@ -608,7 +609,8 @@ print("the FLOPs-aware ranking keeps fewer filters in conv1 and conv2 and makes 
 # almost always the cheapest to lose, so conv1 and conv2 are thinned to a few filters (only
 # `min_keep=1` stops it at one); compare its accuracy in section 6 with plain Taylor's, remembering
 # what 400 digits resolve. The paper's
-# $\lambda$ is the knob that trades the two (exercise 7). The measured speed-up is well below the
+# $\lambda$ is the knob that trades the two; exercise 7 tries a cruder one, a floor on the
+# filters each layer keeps. The measured speed-up is well below the
 # FLOPs reduction for both: a 1/8-width network on 32 × 32 digits spends much of its time on
 # per-layer overheads that pruning does not remove (notebook 03 measured the same).
 
@@ -772,8 +774,8 @@ nb04.check_filter_flops(filter_flops)
 # section 1's argument predict as the network converges?
 #
 # **Exercise 6 (open).** Prune one-shot: remove all `STEPS * N_PER_STEP` filters in one step
-# (call `prune_iteratively(transfer, criterion, SHAPE, STEPS * N_PER_STEP, 1, fine_tune=...)`
-# directly, with a `fine_tune` of `BUDGET - FINAL_EPOCHS` epochs, then the final phase; reseed
+# (call `prune_iteratively(transfer, RUNS["Taylor"][0], SHAPE, STEPS * N_PER_STEP, 1,
+# layers=CONVS, fine_tune=...)` directly, with a `fine_tune` of `BUDGET - FINAL_EPOCHS` epochs, then the final phase; reseed
 # first, `data.reseed(loaders, 1)`, so that it trains on the batches section 6's runs saw) and
 # compare with the iterative run. Is iterating worth it here?
 #

@@ -62,7 +62,8 @@ FULL = config.profile() == "full"
 # and the filters with the smallest scores are pruned. The paper's argument: a low-rank map can
 # be reconstructed from few patterns, so it holds less information, and the filters of
 # high-rank maps are the ones the next layer needs. Nothing here looks at the weights or the
-# loss: like APoZ (notebook 04's mean activation), it is a statistic of what the filter emits.
+# loss: like notebook 04's mean activation, or APoZ (section 4), it is a statistic of what the
+# filter emits.
 #
 # **Numerically** no $\sigma_i$ of a float map is exactly zero, so "non-zero" means "above a
 # tolerance": $\sigma_i > \max(h, w)\cdot\varepsilon\cdot\sigma_1$ with $\varepsilon$ the float32
@@ -77,7 +78,8 @@ show_source(hrank)
 # %% [markdown]
 # Here is what that means on one digit: the eight maps of conv1_2 (32 × 32, after BatchNorm and
 # ReLU) of the trained course VGG (loaded here, described in section 2), each titled with its rank, and the
-# singular values of each with the tolerance every map's values have to clear.
+# singular values of each; dotted, the largest of the eight tolerances (each map's own is
+# 32 · ε times its largest singular value, so a map with a smaller σ₁ has a lower line).
 
 # %%
 VGG_SETTINGS = baselines.settings()
@@ -226,8 +228,8 @@ print(f"batch-to-batch rank correlation, trained: mean over layers {trained_r.me
 assert trained_r.min() > 0.5, stability
 assert stability["correlation, at initialisation"].mean() > 0.5, stability
 assert few.loc[128, "trained"] > few.loc[1, "trained"], few
-print("every layer orders its filters much the same on every batch, trained and at initialisation, and "
-      "more images give scores closer to the 640-image ones")
+print("every trained layer orders its filters much the same on every batch (rank correlation above 0.5), "
+      "the untrained network too on average, and 128 images come closer to the 640-image scores than 1 image")
 
 # %% [markdown]
 # The paper's observation holds here: a batch of 128 images orders the filters almost exactly as
@@ -245,9 +247,10 @@ print("every layer orders its filters much the same on every batch, trained and 
 #
 # The scores: the mean over the 640 images, as the official code. The rates: like the paper's
 # configurations, deep layers lose more than early ones (they hold many filters on small maps);
-# here a quarter of blocks 1–2, 40 % of block 3 and half of blocks 4–5. All three choices keep the
-# same number of filters in every layer, so they give the same architecture: the same
-# parameters, FLOPs, bytes and speed. Only *which* filters stay differs.
+# here a quarter of blocks 1–2, 40 % of block 3 (13 of its 32 filters: 12.8, rounded) and half
+# of blocks 4–5. All three choices keep the same number of filters in every layer, so they give
+# the same architecture: the same parameters, FLOPs, bytes and speed. Only *which* filters stay
+# differs.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -321,7 +324,7 @@ print(f"FLOPs cut by {100 - sizes['FLOPs %'].iloc[1]:.1f} % (at least 50 %); rig
 #
 # Why? One candidate, from section 3: if a map's rank is mostly set by how much of it is
 # non-zero, HRank ranks filters almost as "how often is this filter active", the statistic of
-# APoZ (notebook 04), and a filter that fires rarely, only on the strokes it detects, is not
+# APoZ (Hu et al. 2016; `nonzero_fraction` is 1 − APoZ), and a filter that fires rarely, only on the strokes it detects, is not
 # therefore useless. The correlation between the two, per layer:
 
 # %%
@@ -405,8 +408,7 @@ quick_counts.round(2)
 # The same for the configuration the official README publishes for VGG-16 on CIFAR-10 (its
 # `--compress_rate [0.95]+[0.5]*6+[0.9]*4+[0.8]*2`, the fraction of each conv's filters removed,
 # with the last conv left whole as its counting script does; the filters kept are
-# $n - \lfloor 	ext{rate} \cdot n 
-floor$ as in its code), on the official CIFAR VGG-16: 13
+# $n - \lfloor \text{rate} \cdot n \rfloor$ as in its code), on the official CIFAR VGG-16: 13
 # convs with BatchNorm, four max-pools, a 2 × 2 average pool and a 512-512-10 head with
 # BatchNorm. Shapes alone decide the counts, so random weights do.
 
@@ -494,7 +496,7 @@ pd.DataFrame({
 # *trained* ResNet-56 (CIFAR-10, the full profile; hours of CPU training and not among the
 # course's cached baselines) and a rule for scoring a group of coupled channels by HRank (the
 # official code only masks, so each conv keeps its own score and the coupling never arises).
-# Exercise 6 starts it on a small residual network.
+# Exercise 6 starts it on torchvision's ResNet-18.
 
 # %% [markdown]
 # ## 7. What differs from the paper, and why
@@ -583,9 +585,10 @@ nb06.check_best_rank_r(best_rank_r)
 # random filters (same schedule, same seed)?
 #
 # **Exercise 6 (open).** Residual networks: build torchvision's `resnet18(num_classes=10)`, score
-# the first conv of every basic block by HRank with a forward hook on that block's first ReLU
-# output (hint: `bn1` then `relu`; `feature_map_ranks` does the ranks), and prune half of those
-# channels with torch-pruning (`tp.DependencyGraph().build_dependency(model, example_inputs=...)`,
+# the first conv of every basic block by HRank with a forward hook on that block's `bn1`, applying
+# the ReLU to its output yourself (the block's one `relu` module runs twice; `feature_map_ranks`
+# does the ranks), and prune half of those channels with torch-pruning
+# (`tp.DependencyGraph().build_dependency(model, example_inputs=...)`,
 # `get_pruning_group(conv, tp.prune_conv_out_channels, idxs=...)`, `group.prune()`). Why are these
 # convs the easy case, and what would scoring the blocks' *second* convs have to decide?
 #
@@ -723,7 +726,7 @@ nb06.check_best_rank_r(best_rank_r)
 # 32 · ε · σ₁ ≈ 3.8 · 10⁻⁶ σ₁, the new rule only those above 10⁻² σ₁, so every map's rank falls or
 # stays. The first mean printed is conv1_1's "mean rank, trained" of section 3's table; its fall
 # says how many of the components the default counts carry less than 1 % of the largest (in
-# section 1's figure, the values of a conv1_2 map between 1 % of its σ₁ and the dotted line are
+# section 1's figure, the values of a conv1_2 map between 1 % of its σ₁ and its own tolerance are
 # the ones the stricter rule drops). For pruning only the order matters: a Spearman correlation
 # near 1 and the same two filters (25 % of 8) at the bottom mean that HRank's choice here does
 # not depend on the tolerance; a clearly lower correlation would mean that a numerical constant,

@@ -202,7 +202,7 @@ for name, w in wins.items():
     assert torch.allclose(w.view(-1, K).sum(1), torch.ones(len(w) // K), atol=1e-5), name
 assert min(best_share.values()) > 1.5 / K, best_share
 print("the pieces of every unit share its competitions (a unit's fractions add up to 1), and in every "
-      "layer the best piece of a unit wins well over an equal share")
+      "layer a unit's best piece wins, on average, more than 1.5 times an equal share")
 
 # %% [markdown]
 # Top: the share each piece wins; bottom: within each unit, its pieces sorted from the most to
@@ -625,7 +625,7 @@ nb07.check_relu_as_maxout(relu_as_maxout)
 # number per step, so write the loop yourself from `win_fraction(..., keep_best=True)`, a plan
 # `{layer: indices with a fraction >= 0.05}`, `prune` and a retraining. How many steps does it
 # take, and where does it stop by itself? Then give the course VGG (`baselines.course_vgg`, the
-# network of notebooks 03-06) a maxout head with `with_maxout_head(model, k=4)`, train the new
+# network of notebooks 03, 05 and 06) a maxout head with `with_maxout_head(model, k=4)`, train the new
 # head, and prune it the same way.
 
 # %% [markdown]
@@ -699,7 +699,7 @@ nb07.check_relu_as_maxout(relu_as_maxout)
 # layers hold 6 · 26 + 16 · 151 + 120 · 401 + 84 · 121 = 60,856 parameters and the output layer
 # 850, so with $k$ pieces at most (k − 1) · 60,856 / (k · 60,856 + 850) can go: 49.7 % at k = 2,
 # 66.4 % at k = 3, 74.7 % at k = 4; from fc1 and fc2 alone (k − 1) · 58,284 / (k · 60,856 + 850),
-# 47.6 %, 63.5 %, 71.6 %, and 76.4 % at k = 5. A 74 % reduction without emptying a unit thus needs
+# 47.6 %, 63.6 %, 71.6 %, and 76.4 % at k = 5. A 74 % reduction without emptying a unit thus needs
 # k ≥ 4 with the conv units cut to one piece as well, k ≥ 5 when only fc1 and fc2 are pruned.
 # The end point hardly depends on k: every unit at one piece is LeNet-5 with linear units,
 # 60,856 + 850 = 61,706 parameters, the plain LeNet-5's count in section 6's table; pruned in fc1
