@@ -139,7 +139,7 @@ plt.show()
 # So the two goals pull in different directions: to make the **file** smaller, compress the fully
 # connected layers (Deep Compression, notebook 08; low-rank factorization is planned); to make it
 # **faster**, remove work from the convolutions (filter pruning: the L1 norm in notebook 03, the
-# Taylor criterion in notebook 04, more criteria planned).
+# Taylor criterion in notebook 04, ThiNet, HRank and maxout units in notebooks 05–07).
 
 # %% [markdown]
 # ## 3. A map of the methods
@@ -201,8 +201,8 @@ for threads, t in timings.items():
           f"(quartiles {t['q1_ms']:.3f}–{t['q3_ms']:.3f} ms)")
 
 # %% [markdown]
-# Compare the two lines on your machine. On an idle 2-core machine two threads are a little faster
-# than one for this tiny network; if another program keeps a core busy, two threads can be many
+# Compare the two lines on your machine. On an idle 2-core machine two threads are usually faster
+# than one even for this tiny network; if another program keeps a core busy, two threads can be many
 # times *slower*, because they must wait for each other at every operation. A latency figure means
 # nothing without the machine, the threads and the batch size next to it.
 

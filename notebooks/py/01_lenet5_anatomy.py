@@ -108,8 +108,9 @@ comparison
 # Euclidean radial basis function units comparing F6's 84 outputs to fixed ±1 prototypes (the paper
 # draws them as 7×12 bitmaps of the characters; we use a fixed random ±1 code).
 #
-# Where are the parameters and where are the computations? (MACs = multiply-accumulates of the conv
-# and linear layers for one image.)
+# Where are the parameters and where are the computations? The computations are counted as the
+# paper counts them, in **connections** per image (section 1's formula: a layer's parameters times
+# the positions each one is used at).
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))
@@ -151,7 +152,8 @@ print(f"full C3 instead of the table: {full_c3:,} instead of {table.set_index('l
 # ## 5. Training both on MNIST
 #
 # The quick profile uses the offline MNIST subset: 3,500 training, 500 validation and 1,000 test
-# images (the full profile uses all 60,000/10,000). The classic net gets 32×32 inputs, as in the
+# images (the full profile uses the official 60,000 training images, split 55,000 / 5,000, and
+# the 10,000 test images). The classic net gets 32×32 inputs, as in the
 # paper. Both train with SGD and momentum; the epoch with the best validation accuracy is kept, and
 # we report the test accuracy.
 

@@ -312,7 +312,7 @@ for separable in (True, False):
 # are not separable, and for parameters the fc layer (1.0 M of 4.2 M) is not touched at all.
 
 # %% [markdown]
-# ## 6. Measured: does the CPU see the 8–9× saving?
+# ## 6. Measured: does the CPU see the counted saving?
 #
 # We time a standard $3\times3$ convolution against its depthwise and pointwise parts, one image,
 # one thread (`measure.latency`: warm-up, then the median of repeated calls), for square layers
@@ -387,8 +387,8 @@ shortfall = sorted(m / t for m, t in zip(measured, theory))
 slower = sum(d < s for d, s in zip(gflops["depthwise"], gflops["standard"]))
 assert shortfall[len(shortfall) // 2] < 0.8, shortfall
 assert slower >= 0.75 * len(LAYERS), slower
-print("the median measured speed-up stays well below the theoretical one, and the depthwise "
-      "convolution runs at a lower FLOP rate than the standard one")
+print("the median measured speed-up stays well below the theoretical one, and in at least three quarters "
+      "of the layers the depthwise convolution runs at a lower FLOP rate than the standard one")
 
 # %% [markdown]
 # What the plots show (your numbers will differ; the pattern does not):
@@ -396,13 +396,14 @@ print("the median measured speed-up stays well below the theoretical one, and th
 # * The measured speed-up of the separable block is a fraction of $1/(1/N + 1/D_K^2)$, and for
 #   narrow layers (16 channels) it can be **below 1**: fewer FLOPs, more time.
 # * The depthwise convolution does only $9/(9+N)$ of the block's FLOPs (3 % for $N = 256$, 36 % for
-#   $N = 16$) yet takes a large share of its time: per FLOP it runs one to two orders of magnitude
-#   slower than the standard convolution. At low intensity the processor waits for memory, so the
+#   $N = 16$) yet takes a large share of its time: per FLOP it runs several to tens of times
+#   slower than the standard convolution (the GFLOP/s columns above). At low intensity the processor waits for memory, so the
 #   FLOPs saved there save little time.
 # * On small maps the depthwise convolution's time hardly depends on its size: a fixed cost per
 #   call, which no FLOP count sees, dominates it.
 # * The pointwise convolution is a plain matrix multiplication with intensity ~$N/4$: it runs
-#   nearly as fast per FLOP as the standard convolution.
+#   close to the standard convolution's rate per FLOP in the wide layers (64 channels and more),
+#   well below it in the narrow ones.
 #
 # This is why MobileNet's paper reports that 95 % of its computation and 75 % of its parameters
 # sit in the 1×1 convolutions, implemented as matrix multiplications — and why its later versions
@@ -425,7 +426,8 @@ separable_explorer(m=64, n=64, d_k=3, d_f=28)
 # notebook 01: a SqueezeNet v1.0 with the paper's layout at width 0.25 (conv1 keeps stride 2; we
 # drop maxpool8, which would leave fire9 a 1×1 map on a 28-px input; no ReLU after conv10 — with only
 # 10 classes and a 3×3 final map, a class whose conv10 output turns negative everywhere would get
-# logit 0 and no gradient for good — try `final_relu=True`), and a MobileNet-v1 at width 0.5 with the first five depthwise-separable blocks. All
+# logit 0 and no gradient for good — try `final_relu=True`), and a MobileNet-v1 at width 0.5 with the first five depthwise-separable blocks (on a 28-px input
+# the first conv keeps stride 1, so the first block takes the paper's second stride of 2). All
 # three get 5 epochs; the epoch with the best validation accuracy is kept and evaluated on the test
 # split. The recipes are not the same: LeNet-5 keeps the SGD recipe of notebook 01, the two compact
 # networks train with Adam. So the accuracies compare network *and* recipe; what the table shows

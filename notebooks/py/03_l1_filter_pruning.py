@@ -264,7 +264,7 @@ print("mean accuracy over the three layers and five ratios (%):", mean_acc)
 
 # %%
 assert all(5 < acc < 100 * sens_base for acc in mean_acc.values()), f"implausible mean accuracies {mean_acc}"
-print("every rule costs accuracy without retraining, none collapses to chance on average")
+print("every rule costs accuracy without retraining, and its mean over the layers and ratios stays above 5 %")
 
 # %% [markdown]
 # **Not clearly, on this network.** Li et al. compare the same three rules on their VGG-16 and
@@ -395,15 +395,16 @@ size_table(timed, SHAPE)[["params %", "FLOPs %", "bytes %"]].join(lat)  # all me
 
 # %% [markdown]
 # The spread columns are the range of the seven rounds: a difference between two rows smaller
-# than that is noise. Measured here, surgery beat the dense network at batch 64 by 15–40 %
-# and masks did not; on a busy shared machine the rounds spread by as much (we measured up to
-# 44 %), so the notebook shows these ratios and does not assert them.
+# than that is noise. On the machines this course was measured on, surgery beat the dense
+# network at batch 64 and masks did not, but on a busy shared machine the rounds spread by as much
+# as that difference (the spread column), so the notebook shows these ratios and does not assert
+# them.
 #
 # **Rounding the kept counts.** Vectorised convolution kernels work on blocks of channels, so a
 # layer with 51 filters may cost what one with 56 costs. `plan_smallest(..., round_to=8)` rounds
-# every layer's kept count to the nearest multiple of 8 (at least 8, at most all of them; at this
-# width conv1_1 has only 8 filters, so it keeps them all and the rounded plan has slightly more
-# FLOPs). On the machines this course was measured on (AMD EPYC, 1 and 2 threads, width 1/8 and
+# every layer's kept count to the nearest multiple of 8 (at least 8, at most all of them); the
+# layers that round up keep more filters than the plan asked for, so the rounded plan has more
+# FLOPs (the table above says how many more). On the machines this course was measured on (AMD EPYC, 1 and 2 threads, width 1/8 and
 # batch 64) the rounded plan was not faster beyond the spread, so `round_to` defaults to 1: the
 # plan keeps exactly the ratios the sensitivity analysis chose. The line above is this machine's
 # measurement; at full width (`COURSE_PROFILE=full`) or on another CPU, rounding may pay.
@@ -569,7 +570,8 @@ print("pruned network: >= 30 % fewer FLOPs, >= 50 % fewer parameters; test accur
 # move memory without being counted, and a convolution's speed per FLOP depends on its channel
 # counts (vectorised kernels work on blocks of channels; section 5 measured what rounding the
 # counts does here). Our plan leaves layers with odd channel counts and can gain little or nothing at
-# batch 64, where the halved layers of plan A (section 5) gain clearly. So the ratio
+# batch 64, where the halved layers of plan A gained more in section 5's measurement (read it
+# against that table's spread). So the ratio
 # *speed-up / FLOPs reduction* is below 1 and depends on the plan, the machine, the batch size and
 # the thread count. Always measure.
 

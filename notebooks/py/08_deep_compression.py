@@ -185,8 +185,8 @@ show_source(magnitude.iterative_prune_)
 # what the paper's kilobytes may leave out (section 8) and the rates we aim at are the paper's.
 # The test split plays no part in it.
 #
-# The amounts are reached in equal steps (`even_steps`), each removing the same share of every
-# layer's surviving weights, the smallest first: a per-layer threshold, as $q\,\sigma_\ell$, set by a
+# The amounts are reached in equal steps (`even_steps`): in every step a layer loses the same
+# share of its surviving weights as in every other step, the smallest first: a per-layer threshold, as $q\,\sigma_\ell$, set by a
 # count. LeNet-300-100, whose retraining is cheap, gets five steps; LeNet-5 two (the quick
 # profile's time budget).
 
@@ -371,9 +371,10 @@ print("every initialisation gives a working 2-bit net, all within 2 pp of each o
 print("centroid fine-tuning does not make any of them worse by more than 2 pp")
 
 # %% [markdown]
-# In the figure, linear initialisation also puts a few centroids into the empty middle where pruning
-# removed every weight: no weight is nearest to them, k-means leaves them where they are, and
-# `quantize_weight` drops such empty clusters from the codebook (they would only cost bytes).
+# In the figure, linear initialisation also starts a few centroids in the empty middle where pruning
+# removed every weight: k-means pulls them out to the inner edges of the two peaks, where the
+# nearest weights are, and `quantize_weight` drops any cluster left empty from the codebook (it
+# would only cost bytes).
 #
 # On this layer the three starts end up close: the surviving weights form two compact peaks, every
 # method puts centroids on both, and the network loses a point or so at 2 bits whichever start it
@@ -604,14 +605,15 @@ pd.DataFrame(rows).round(2)
 #   which is why the sensitivity curves of section 3 stay low until about 90 % of a layer is gone.
 # * **Everything is counted**: our rate is fp32 bytes over the size of a file that decodes on its
 #   own, so it includes the fp32 biases (the "of which fp32 biases" column), the fp32 codebooks
-#   (LeNet-5's two 8-bit conv codebooks alone are 2 KB), the Huffman tables, the filler zeros, the
+#   (an 8-bit codebook holds up to 256 fp32 values, 1 KB), the Huffman tables, the filler zeros, the
 #   headers and a checksum. The paper's 27 KB and 44 KB do not say what they include.
 # * **Filler zeros** cost more than in the paper's AlexNet: LeNet-300-100's fc1 reads 784 pixels,
 #   and pixels near the border are (almost) always background, so pruning removes *all* their
 #   weights (the cell below counts them), and every row of fc1 has long gaps there. With 5-bit
 #   relative indices (at most 31 zeros per gap) a sizeable share of fc1's stored entries are
 #   fillers (the cell below prints it). The LeNet-5 conv1 row shows the opposite effect of fixed
-#   costs: 500 weights cannot pay for a 255-entry codebook and two 256-symbol Huffman tables.
+#   costs: its few surviving weights (of 500) cannot pay for an 8-bit codebook and the Huffman
+#   tables of its weight and index symbols.
 # * **Errors**: our errors are several times the paper's because of the 3,500 training images, not because
 #   of the compression: the drop from the baseline (last two columns) is what compression costs,
 #   and on 1,000 test images it is measured in steps of 0.1 pp, with a standard error of about
@@ -710,7 +712,7 @@ print("at every pruning quality the file shrinks with every bit taken away; prun
       "gives a smaller file than no pruning at every bit width")
 
 # %% [markdown]
-# Compare the first rows of the grid (in the explorer, or printed above): light pruning
+# Compare the first rows of the grid (in the explorer; the 2-bit rates are printed above): light pruning
 # ($q = 0.5$) hardly pays and at 2 bits it can make the file *larger* than not pruning at all.
 # A pruned layer must store a relative index beside every surviving weight, while an unpruned
 # layer's relative indices are all 1 and Huffman codes them in about a bit. Sparse storage only
