@@ -205,16 +205,17 @@ print(f"layers where L1's choice reconstructs at least as well as ThiNet's: {beh
 # %%
 for label, other in (("ThiNet", "L1"), ("ThiNet, rescaled", "L1, rescaled")):
     assert layer_errors[label].mean() <= 0.8 * layer_errors[other].mean(), layer_errors
-    assert (layer_errors[label] < layer_errors[other]).mean() >= 0.75, layer_errors
+    assert (layer_errors[label] < layer_errors[other]).all(), layer_errors
 assert (layer_errors["ThiNet, rescaled"] <= layer_errors["ThiNet"] + 1e-9).all(), layer_errors
-print("ThiNet's channels reconstruct the next layer better than L1's on most layers and by far on "
+print("ThiNet's channels reconstruct the next layer better than L1's on every layer and by far on "
       "average, with and without the rescaling, and the rescaling never makes it worse")
 
 # %% [markdown]
-# "Most", not "all": the greedy search removes one channel at a time and never revisits a
-# choice, so it is not guaranteed to find the best set. On the smallest layers (8 filters in
-# the quick profile's first block) L1's choice can come out level or even slightly ahead on some
-# floating-point paths (the line above says where, in this run).
+# Nothing guarantees this: the greedy search removes one channel at a time and never revisits a
+# choice, so it need not find the best set, and on some layer of some network L1's choice could
+# come out level or ahead (the line above the check lists any such layer). The check asserts every
+# layer because ThiNet's lead was wide on every layer of every network the course's robustness
+# runs train: other floating-point paths, thread counts and seeds, each with its own baseline.
 
 # %% [markdown]
 # ## 4. The whole network, no fine-tuning: what the choice and the rescaling buy
