@@ -263,8 +263,9 @@ mean_acc = {rule: round(100 * float(t[t["ratio"] > 0]["accuracy"].mean()), 1) fo
 print("mean accuracy over the three layers and five ratios (%):", mean_acc)
 
 # %%
-assert all(5 < acc < 100 * sens_base for acc in mean_acc.values()), f"implausible mean accuracies {mean_acc}"
-print("every rule costs accuracy without retraining, and its mean over the layers and ratios stays above 5 %")
+assert all(50 < acc < 100 * sens_base for acc in mean_acc.values()), f"implausible mean accuracies {mean_acc}"
+print("every rule costs accuracy without retraining, and none comes near chance (10 %): each rule's mean over "
+      "the layers and ratios stays above 50 %")
 
 # %% [markdown]
 # **Not clearly, on this network.** Li et al. compare the same three rules on their VGG-16 and
