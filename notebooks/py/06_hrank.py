@@ -516,9 +516,9 @@ pd.DataFrame({
 # * **The target.** This notebook aimed at "within 1 pp of the baseline and not significantly
 #   worse" after fine-tuning; the last line of section 4's comparison says whether this run met
 #   it. With 4 epochs of fine-tuning after removing more than half of the FLOPs at once it is
-#   missed, so the check cell does not assert it. Longer fine-tuning is the lever: the baseline's
-#   11 epochs, or twice that, give the pruned networks time to recover, but three networks at that
-#   length do not fit the notebook's time budget of about a minute. Try it: set
+#   missed, so the check cell does not assert it. Longer fine-tuning is the lever to try: the
+#   baseline's 11 epochs, or twice that, give the pruned networks more time to recover, but three
+#   networks at that length do not fit the notebook's time budget (75 s). Try it: set
 #   `FINAL = [(opt, lr, 2 * e) for opt, lr, e in BASELINE]` and rerun section 4 (quick profile:
 #   22 epochs per network instead of 4). Does HRank now meet the target, and does it catch up
 #   with L1 and random?
