@@ -340,7 +340,9 @@ print(f"mean over layers: {rank_vs_active.mean():.2f}")
 # ## 5. Size and measured speed
 #
 # All three pruned networks have the same shapes, so one row serves them. Timed side by side,
-# interleaved (best of nine rounds; the spread columns are the noise a difference has to beat):
+# interleaved (best of nine rounds; the spread columns are the noise a difference has to beat).
+# The speed-up is shown, not asserted: at batch 64 it is a few tenths above 1, no larger than
+# the spread columns, so another floating-point path or a busy machine can erase most of it.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -351,10 +353,6 @@ for b in (1, 64):
     table[f"speed-up (batch {b})"] = lat[f"latency ms (batch {b})"].iloc[0] / lat[f"latency ms (batch {b})"]
 table["FLOPs reduction"] = sizes["FLOPs"].iloc[0] / sizes["FLOPs"]
 display(table.T.round(2))
-
-# %%
-assert table["speed-up (batch 64)"].iloc[1] >= 1.15, table.T
-print("the pruned network is at least 1.15x faster at batch 64; at batch 1 the speed-up is shown, not claimed")
 
 # %% [markdown]
 # The FLOPs fell by about 2.5×, the time by much less: at batch 1 this 1/8-width network on
