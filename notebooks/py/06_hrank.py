@@ -108,7 +108,7 @@ for j in range(len(one)):
     ax.semilogy(range(1, 33), sigmas[j].clamp_min(1e-12), ".-", ms=3, lw=0.8, label=f"filter {j}")
 ax.semilogy(range(1, 33), (32 * torch.finfo(torch.float32).eps * sigmas[:, 0]).max().expand(32), "k:", lw=1,
             label="largest tolerance")
-ax.set(xlabel="singular value index i", ylabel="σ_i", title="singular values of each map")
+ax.set(xlabel=r"singular value index $i$", ylabel=r"$\sigma_i$", title="singular values of each map")
 ax.legend(fontsize=6, ncol=5)
 plt.tight_layout()
 plt.show()
