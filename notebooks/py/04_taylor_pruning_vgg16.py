@@ -548,7 +548,9 @@ print("Taylor within 1.5 pp of the fine-tuned reference and not significantly wo
 # target on most and ended more than 1.5 pp below, significantly so, on others. One training run per
 # network and 400 test digits cannot promise the target on every machine, so the check cell asserts
 # only what every run reaches, a point estimate within 3 pp; a broken loop (a layer cut to nothing,
-# a fine-tuning that diverges) ends far below that.
+# a fine-tuning that diverges) ends far below that. More fine-tuning closes the gap: with every phase
+# twice as long, the reference's included, plain Taylor met the target under every perturbation of the
+# harness, but the notebook then runs about 15 % past its time budget (75 s). Exercise 8 lets you check it.
 
 # %%
 removed_share = results["Taylor"][1]["removed"].iloc[-1] / FILTERS
@@ -782,6 +784,14 @@ nb04.check_filter_flops(filter_flops)
 # **Exercise 7 (open).** Rerun the FLOPs-aware loop with `select=functools.partial(plan_global,
 # min_keep=4)` (import `functools`) and compare the kept filters, the accuracy and the measured
 # speed-up with the run above. What does the floor cost in speed, and what does it buy in accuracy?
+#
+# **Exercise 8 (open).** Fine-tune twice as long. Note section 6's four lines against the reference
+# and its training accuracies first. Then, in section 1's quick branch, set `FT_EPOCHS`,
+# `RECOVER_EPOCHS` and `FINAL_EPOCHS` to twice their values and run the notebook again from the top.
+# Does plain Taylor now meet the notebook's target, `stats.within(final["Taylor"], 0.015)`? Do the
+# training accuracies change? Run `python tools/nbrun.py --robust 04` on your change: does the target
+# hold under every perturbation? What does the 1.5 pp target measure, the criterion or the fine-tuning
+# budget?
 
 # %% [markdown]
 # <!-- BEGIN SOLUTION -->
@@ -917,4 +927,21 @@ nb04.check_filter_flops(filter_flops)
 # to the reference (its line in section 6), and 400 test digits may not resolve a gain. "The floor costs
 # measured speed and buys no measurable accuracy here" is then a legitimate answer. The paper's $\lambda$
 # trades importance against FLOPs continuously; `min_keep` only limits how far the cost term can thin a layer.
+#
+# **Exercise 8.** One line of section 1 changes (quick profile):
+#
+# ```python
+# N_PER_STEP, STEPS, FT_EPOCHS, RECOVER_EPOCHS, FINAL_EPOCHS, HEAD_EPOCHS = 64, 5, 6, 8, 8, 20
+# ```
+#
+# `BUDGET` follows it, so the reference is fine-tuned twice as long as well and the comparison stays fair.
+# The source network, the head and section 5's first cut repeat exactly; from the first fine-tuning on,
+# every run differs. The reference moves too, so compare the gaps to it, not the accuracies, and count
+# them in test digits (one is 0.25 pp). The training accuracies say whether the pruned networks still fit
+# their training digits less well than the reference, the underfitting section 6 describes; with twice the
+# steps, expect them closer to the reference's. Under the harness the doubled schedule met the target on
+# every perturbation (section 6); the notebook's schedule misses it on some. If your runs agree, the 1.5 pp
+# target measures the fine-tuning budget as much as the criterion: Taylor's choice recovers when given the
+# epochs, and whether one run stays within 1.5 pp is set by how long the notebook can afford to train. Each
+# perturbation is still one draw: one miss by a digit or two, not significant, says less than six passes.
 # <!-- END SOLUTION -->
