@@ -118,6 +118,18 @@ def describe(comparison, name_a="A", name_b="B"):
             + f" p = {c['p_value']:.2f})")
 
 
+def percentile_in(value, sample):
+    """Where ``value`` falls in ``sample``, a 1-D sequence of draws of a random baseline (e.g. the
+    accuracies of 20 random pruning plans): the percentage of draws below it, ties counted half,
+    so 0 = below every draw, 50 = in the middle, 100 = above every draw."""
+    draws = np.asarray(sample, dtype=float)
+    if draws.ndim != 1 or draws.size == 0 or not np.isfinite(draws).all():
+        raise ValueError(f"sample must be a non-empty 1-D sequence of finite numbers, got shape {draws.shape}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise TypeError(f"value must be a finite number, got {value!r}")
+    return float(100 * ((draws < value).sum() + 0.5 * (draws == value).sum()) / draws.size)
+
+
 def resolution(n, accuracy, confidence=0.95):
     """Half-width (fraction) of the interval of one accuracy measured on ``n`` images:
     ``z · sqrt(acc (1 − acc) / n)``. What a test split of that size can resolve."""

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 import torch.nn as nn
-from scipy.stats import binomtest
+from scipy.stats import binomtest, percentileofscore
 from torch.utils.data import DataLoader, TensorDataset
 
 from course_lib import stats
@@ -136,3 +136,25 @@ def test_correct_is_per_image_and_restores_training_flag():
         stats.correct("model", loader)
     with pytest.raises(ValueError, match="at least one batch"):
         stats.correct(model, [])
+
+
+def test_percentile_in_by_hand_and_against_scipy():
+    sample = [0.2, 0.4, 0.4, 0.6, 0.8]
+    assert stats.percentile_in(0.1, sample) == 0.0
+    assert stats.percentile_in(0.9, sample) == 100.0
+    assert stats.percentile_in(0.4, sample) == 40.0  # one draw below, two ties counted half
+    for value in (0.1, 0.2, 0.4, 0.5, 0.8, 0.9):
+        assert stats.percentile_in(value, sample) == pytest.approx(percentileofscore(sample, value, kind="mean"))
+
+
+@pytest.mark.parametrize("value, sample, error, match", [
+    (0.5, [], ValueError, "sample"),
+    (0.5, [[0.1, 0.2]], ValueError, "sample"),
+    (0.5, [0.1, float("nan")], ValueError, "sample"),
+    ("0.5", [0.1], TypeError, "value"),
+    (True, [0.1], TypeError, "value"),
+    (float("inf"), [0.1], TypeError, "value"),
+])
+def test_percentile_in_rejects_bad_arguments(value, sample, error, match):
+    with pytest.raises(error, match=match):
+        stats.percentile_in(value, sample)
