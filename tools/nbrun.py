@@ -137,8 +137,9 @@ def peak_children_rss(stop, result):
         time.sleep(0.05)
 
 
-def execute(nb, timeout=600):
-    """Run ``nb`` in a fresh kernel from notebooks/; returns (wall seconds, peak kernel RSS bytes)."""
+def execute(nb, timeout=2000):
+    """Run ``nb`` in a fresh kernel from notebooks/; returns (wall seconds, peak kernel RSS bytes).
+    ``timeout``: seconds a cell may take (nbval's default), room for a slow or busy machine."""
     os.environ["COURSE_PROGRESS"] = "0"
     stop, peak = threading.Event(), [0]
     watcher = threading.Thread(target=peak_children_rss, args=(stop, peak), daemon=True)

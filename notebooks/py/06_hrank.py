@@ -15,13 +15,16 @@
 # 2. compute HRank's scores for every filter of a network in one batched call per layer;
 # 3. test the paper's claim that the ranks are stable across batches, after training and at
 #    initialisation, and say how few images suffice;
-# 4. prune physically by HRank at per-layer rates and judge it against L1 and random filters at
-#    the same rates, with paired intervals, before and after the same fine-tuning;
+# 4. prune physically by HRank at per-layer rates and judge it against L1 and against many random
+#    choices at the same rates, right after pruning and after the same fine-tuning budget;
 # 5. count the paper's configurations with its own counting convention and with ours, and
 #    explain the difference.
 
 # %%
+import copy
+
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import torch
 import torch.nn as nn
@@ -269,58 +272,116 @@ plan_table(plans["HRank"], hrank_scores).set_index(overlap.index).join(overlap)
 # %% [markdown]
 # Right after the surgery every BatchNorm behind a pruned layer still normalises with the
 # statistics of the unpruned network (notebook 03, section 6), so each pruned network first gets
-# them re-estimated on the training split; then its test accuracy is taken; then all three get
-# the same fine-tuning, with the same seed, hence the same batches in the same order. The
-# schedule is the baseline's two phases at its own learning rates, cut to 3 + 1 epochs so that
-# three networks fit the notebook's time budget (one epoch of a pruned network costs about as
-# much as one of the baseline: at this width the time goes into per-layer overheads).
-
-# %%
-FINAL = [("sgd", 0.01, 20), ("sgd", 0.001, 10)] if FULL else [("adam", 2e-3, 3), ("adam", 2e-4, 1)]
-hits = {}
-for label, net in nets.items():
-    recalibrate_bn(net, loaders["train"])
-    hits[label, "before"] = stats.correct(net, loaders["test"])
+# them re-estimated on the training split; then its test accuracy is taken, before any
+# fine-tuning.
+#
+# **Random filters are a distribution, not one choice.** Another random draw keeps other filters,
+# and at these rates the accuracy right after pruning changes a lot from draw to draw. So we draw
+# `N_RANDOM` random plans at the same rates (`plan_random` with seeds 0, 1, …), prune and evaluate
+# each (cheap: no training), and place HRank's and L1's networks in that distribution: the share
+# of the random plans each one beats (`stats.percentile_in`, ties counted half). Draw 0 is the
+# "random" network above, the one that is also fine-tuned below.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-ft_curves = {}
-for label, net in nets.items():
-    ft_curves[label] = baselines.run_phases(net, loaders, FINAL, seed=0, weight_decay=VGG_SETTINGS["weight_decay"])
-    hits[label, "after"] = stats.correct(net, loaders["test"])
-    print(f"{label}: validation accuracy per epoch of the fine-tuning: {ft_curves[label]}")
+N_RANDOM = 20
+hits = {(label, "before"): stats.correct(recalibrate_bn(net, loaders["train"]), loaders["test"])
+        for label, net in nets.items()}
+random_before = [float(hits["random", "before"].float().mean())]  # draw 0
+for seed in range(1, N_RANDOM):
+    draw = recalibrate_bn(prune(model, plan_random(hrank_scores, RATES, seed=seed), SHAPE), loaders["train"])
+    random_before.append(float(stats.correct(draw, loaders["test"]).float().mean()))
+before = {label: float(hits[label, "before"].float().mean()) for label in ("HRank", "L1")}
+place = {label: stats.percentile_in(acc, random_before) for label, acc in before.items()}
+
+fig, ax = plt.subplots(figsize=(6.5, 3))
+ax.hist([100 * a for a in random_before], bins=10, color="0.8", edgecolor="0.4", label=f"{N_RANDOM} random plans")
+for (label, acc), color in zip(before.items(), ("C3", "C0")):
+    ax.axvline(100 * acc, color=color, lw=2.5, label=f"{label}: above {place[label]:.0f} % of the random plans")
+ax.set(xlabel="test accuracy right after pruning (%)", ylabel="random plans",
+       title="Right after pruning (BatchNorm re-estimated, no fine-tuning)")
+ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+print(f"{N_RANDOM} random plans: median {100 * np.median(random_before):.1f} %, from {100 * min(random_before):.1f} "
+      f"to {100 * max(random_before):.1f} %")
+for label, acc in before.items():
+    print(f"{label}: {100 * acc:.1f} %, above {place[label]:.0f} % of the random plans")
+print(stats.describe(stats.paired_comparison(hits["L1", "before"], hits["HRank", "before"]), "L1", "HRank"))
 
 # %% [markdown]
-# Each pruned network paired with the baseline on the same test images, before and after the
-# fine-tuning, and HRank paired with each control:
+# **Does fine-tuning close the gap, and how fast?** The three networks (HRank's, L1's and random
+# draw 0) then get the same fine-tuning, with the same seed, hence the same batches in the same
+# order. The fixed schedule is the baseline's two phases at its own learning rates, cut to 3 + 1
+# epochs. To see whether the differences shrink as the budget grows, each network is also
+# fine-tuned four times as long, 12 + 4 epochs: after the 3 epochs both share, one copy takes the
+# fixed schedule's last epoch at a tenth of the rate, the other goes on 9 epochs at the full rate
+# and 4 at a tenth. The longer run is followed on the validation split, epoch by epoch; the test
+# split is used once, at the end of the fixed schedule. One random network is one draw: its
+# fine-tuned accuracy says what one random choice reaches, not what random choices reach.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-compare = {(label, stage): stats.paired_comparison(base_hits, hits[label, stage]) for label, stage in hits}
-for (label, stage), c in compare.items():
-    print(stats.describe(c, "baseline", f"{label} {stage} fine-tuning"))
-versus = {(other, stage): stats.paired_comparison(hits[other, stage], hits["HRank", stage])
-          for other in ("L1", "random") for stage in ("before", "after")}
-for (other, stage), c in versus.items():
-    print(f"{stage} fine-tuning: " + stats.describe(c, other, "HRank"))
-print("HRank within 1 pp of the baseline and not significantly worse after fine-tuning (the notebook's target):",
-      stats.within(compare["HRank", "after"], 0.01))
+FINAL = [("sgd", 0.01, 20), ("sgd", 0.001, 10)] if FULL else [("adam", 2e-3, 3), ("adam", 2e-4, 1)]
+LONGER = 4  # the longer fine-tuning: four times the epochs of each phase of FINAL
+(optimizer, lr, first_epochs), last = FINAL
+REST = [(optimizer, lr, (LONGER - 1) * first_epochs), (last[0], last[1], LONGER * last[2])]
+WD = VGG_SETTINGS["weight_decay"]
+fixed_curves, long_curves = {}, {}
+for label, net in nets.items():
+    shared = baselines.run_phases(net, loaders, FINAL[:1], seed=0, weight_decay=WD)  # the epochs both share
+    fixed = copy.deepcopy(net)
+    fixed_curves[label] = shared + baselines.run_phases(fixed, loaders, FINAL[1:], seed=0, weight_decay=WD)
+    hits[label, "after"] = stats.correct(fixed, loaders["test"])
+    long_curves[label] = shared + baselines.run_phases(net, loaders, REST, seed=0, weight_decay=WD)
+
+fig, ax = plt.subplots(figsize=(6.5, 3.4))
+for (label, curve), color in zip(long_curves.items(), ("C3", "C0", "0.45")):
+    name = "random (draw 0)" if label == "random" else label
+    ax.plot(range(1, len(curve) + 1), [100 * a for a in curve], "o-", ms=3, color=color, label=name)
+    ax.plot(len(fixed_curves[label]), 100 * fixed_curves[label][-1], "*", ms=13, color=color, mec="k", mew=0.5)
+ax.axhline(100 * base_val, color="k", ls=":", lw=1, label="baseline")
+ax.set(xlabel="epochs of fine-tuning", ylabel="validation accuracy (%)",
+       title=f"{LONGER}× the fixed schedule (★: the fixed schedule's last epoch, at a tenth of the rate)")
+ax.legend(fontsize=8, loc="lower right")
+plt.tight_layout()
+plt.show()
+ends = pd.DataFrame({f"after {len(fixed_curves['HRank'])} epochs (fixed schedule)": {l: c[-1] for l, c in fixed_curves.items()},
+                     f"after {len(long_curves['HRank'])} epochs": {l: max(c[-LONGER * last[2]:]) for l, c in long_curves.items()}})
+(100 * ends).round(1).rename_axis("validation accuracy (%)")
+
+# %% [markdown]
+# The test comparison at the end of the fixed schedule: each network paired with the baseline on
+# the same test images, and HRank paired with L1 and with the one random draw:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+compare = {label: stats.paired_comparison(base_hits, hits[label, "after"]) for label in nets}
+for label, c in compare.items():
+    print(stats.describe(c, "baseline", f"{label} fine-tuned"))
+versus = {other: stats.paired_comparison(hits[other, "after"], hits["HRank", "after"]) for other in ("L1", "random")}
+for other, c in versus.items():
+    print(stats.describe(c, "random (draw 0)" if other == "random" else other, "HRank"))
 
 # %%
 sizes = size_table({"baseline": model, "pruned": nets["HRank"]}, SHAPE)
+hrank_better_than_l1 = versus["L1"]["diff"] > 0 and versus["L1"]["p_value"] < 0.05
 assert sizes["FLOPs %"].iloc[1] <= 50, sizes
-assert versus["random", "before"]["diff"] < 0, stats.describe(versus["random", "before"])
-assert all(compare[label, "after"]["acc_b"] >= 0.9 for label in nets), compare
+assert place["HRank"] < 50, (place, random_before)
+assert not hrank_better_than_l1, stats.describe(versus["L1"], "L1", "HRank")
+assert all(compare[label]["acc_b"] >= 0.9 for label in nets), compare
 print(f"FLOPs cut by {100 - sizes['FLOPs %'].iloc[1]:.1f} % (at least 50 %); right after pruning HRank's choice "
-      "is less accurate than random filters; the fine-tuning brings all three above 90 %")
+      "is less accurate than most random choices; after the same fine-tuning it is not significantly more "
+      "accurate than L1's, and all three networks are above 90 %")
 
 # %% [markdown]
 # **What this shows.** Right after the surgery, with nothing but the BatchNorm statistics
-# re-estimated, the network that kept the high-rank filters is the *least* accurate of the three:
-# below L1's choice and below random filters, by far more than the intervals. The fine-tuning
-# then repairs most of the damage in all three, and after it the differences are of the size
-# 1,000 test images resolve (the paired intervals above say which, if any, are significant in
-# this run). On this task, low rank does not mark the filters the network can do without.
+# re-estimated, the network that kept the high-rank filters sits low among the random plans:
+# most random choices of the same numbers of filters keep the network more accurate. The
+# fine-tuning then repairs most of the damage in all three, and the longer fine-tuning shows
+# whether what is left of the differences closes with more epochs (the curves and the table
+# above; the validation split resolves about ±2 pp). On this task, low rank does not mark the
+# filters the network can do without.
 #
 # Why? One candidate, from section 3: if a map's rank is mostly set by how much of it is
 # non-zero, HRank ranks filters almost as "how often is this filter active", the statistic of
@@ -477,14 +538,14 @@ pd.DataFrame({
         "params reduction (its counter)": "42.4 % (the official README)",
         "L1 / random at the same rates": "not reported"},
     "ours: HRank, course VGG-16, quick profile": {
-        "accuracy: unpruned → pruned, fine-tuned (%)": f"{pct(compare['HRank', 'after'], 'acc_a')} → "
-                                                       f"{pct(compare['HRank', 'after'], 'acc_b')}",
+        "accuracy: unpruned → pruned, fine-tuned (%)": f"{pct(compare['HRank'], 'acc_a')} → "
+                                                       f"{pct(compare['HRank'], 'acc_b')}",
         "FLOPs reduction (its counter)": f"{theirs['FLOPs reduction %']:.1f} % (built: {built['FLOPs reduction %']:.1f} %)",
         "params reduction (its counter)": f"{theirs['params reduction %']:.1f} % (built: {built['params reduction %']:.1f} %)",
-        "L1 / random at the same rates": f"L1 {pct(compare['L1', 'after'], 'acc_b')}, random "
-                                         f"{pct(compare['random', 'after'], 'acc_b')} (before fine-tuning: HRank "
-                                         f"{pct(compare['HRank', 'before'], 'acc_b')}, L1 {pct(compare['L1', 'before'], 'acc_b')}, "
-                                         f"random {pct(compare['random', 'before'], 'acc_b')})"}})
+        "L1 / random at the same rates": f"L1 {pct(compare['L1'], 'acc_b')}, random draw 0 "
+                                         f"{pct(compare['random'], 'acc_b')} (before fine-tuning: HRank above "
+                                         f"{place['HRank']:.0f} % of {N_RANDOM} random plans, L1 above "
+                                         f"{place['L1']:.0f} %)"}})
 
 # %% [markdown]
 # **ResNet-56 is not pruned here.** Its blocks add their input to their output, so the output
@@ -503,23 +564,21 @@ pd.DataFrame({
 #   layers; ours from digits on a black background, where most of a map is often exactly zero
 #   after the ReLU. The rank then largely counts how much of the map is active (section 4's
 #   correlation with the fraction of non-zero activations), and the filters it prunes first are
-#   the rarely active ones. That is one reason HRank's choice does worse than random here; we
-#   have not tested it on CIFAR-10 (`COURSE_PROFILE=full`, not run for this notebook).
+#   the rarely active ones. That is one reason HRank's choice does worse than most random ones
+#   here; `COURSE_PROFILE=full` runs the same comparison on CIFAR-10.
 # * **One shot, not layer by layer.** The official code prunes one layer at a time, fine-tuning
 #   30 epochs after each, and only masks the filters (the network keeps its shapes and file size).
-#   We remove all the filters at once, physically, and fine-tune 3 + 1 epochs: three networks
-#   compared at equal cost inside the notebook's time budget. A layer-by-layer version with a short
-#   fine-tune between layers (notebook 05's procedure) left HRank behind L1 and random along the
-#   way too, when we tried it; exercise 5 asks you to check.
-# * **The target.** This notebook aimed at "within 1 pp of the baseline and not significantly
-#   worse" after fine-tuning; the last line of section 4's comparison says whether this run met
-#   it. With 4 epochs of fine-tuning after removing more than half of the FLOPs at once it is
-#   missed, so the check cell does not assert it. Longer fine-tuning is the lever to try: the
-#   baseline's 11 epochs, or twice that, give the pruned networks more time to recover, but three
-#   networks at that length do not fit the notebook's time budget (75 s). Try it: set
-#   `FINAL = [(opt, lr, 2 * e) for opt, lr, e in BASELINE]` and rerun section 4 (quick profile:
-#   22 epochs per network instead of 4). Does HRank now meet the target, and does it catch up
-#   with L1 and random?
+#   We remove all the filters at once, physically, and give the three networks the same
+#   fine-tuning: a fixed 3 + 1 epochs, and four times that followed on the validation split.
+#   Exercise 5 prunes layer by layer, with a short fine-tune between layers, to see whether
+#   HRank's choice fares better when each layer is scored on the network pruned so far.
+# * **The question asked.** The paper reports HRank's network within about half a point of its
+#   baseline after long fine-tuning, and compares with other published methods, not with L1 or
+#   random filters at the same rates. With enough fine-tuning many choices of filters recover
+#   (section 4's curves), so the question that decides whether the criterion matters is the one
+#   asked here: at the same rates and the same fine-tuning budget, does HRank's choice beat L1's
+#   and random filters'? Right after pruning it does not; after the fine-tuning the paired
+#   intervals of section 4 say how much of the difference is left.
 # * **Best epoch.** The official code keeps the epoch with the best *test* accuracy; we select
 #   on the validation split (the best epoch of each phase) and report the test split once.
 # * **Counting.** Section 6: HRank's counter ignores the next layer's removed input channels; its
@@ -621,12 +680,13 @@ nb06.check_best_rank_r(best_rank_r)
 # Read the overlap first. Where half the filters go (blocks 4–5) the inverse keeps exactly the
 # filters HRank removed (ties in the scores aside); in blocks 1–3 the two must share at least
 # 2 · kept − n filters (4 of 8, 8 of 16, 6 of 32), so the test bites mostly in the deep layers.
-# Section 4 found HRank's own choice the least accurate of the three before fine-tuning. If low
-# rank meant little information, the inverse should fall below all three, HRank's included, and
+# Section 4 found HRank's own choice below most random choices before fine-tuning. If low
+# rank meant little information, the inverse should fall below all of them, HRank's included, and
 # it starts with a handicap: a filter silent on every scored image scores 0, so HRank removes it
 # first at no cost while the inverse keeps it and wastes a slot. If the inverse nevertheless beats
-# HRank's choice, the criterion points the wrong way on these digits; if it lands with random,
-# the rank says little about importance either way. These are one-shot accuracies far below the
+# HRank's choice, the criterion points the wrong way on these digits; if it lands among the
+# random plans (`stats.percentile_in(float(inverse_hits.float().mean()), random_before)`), the rank says little
+# about importance either way. These are one-shot accuracies far below the
 # baseline; give `inverse` the same `baselines.run_phases(..., FINAL, seed=0, ...)` to see
 # whether fine-tuning erases the difference, as it largely did for section 4's three.
 #
@@ -664,7 +724,7 @@ nb06.check_best_rank_r(best_rank_r)
 # What changes against section 4: every layer is scored on the network already pruned and
 # fine-tuned, so HRank ranks the maps that will really feed the next layer, and an early bad
 # choice is partly repaired before the next one. If HRank still trails L1 and random along the
-# way (section 7 reports that it did when tried; this table is the check), its one-shot result
+# way, its one-shot result
 # is a property of the criterion on this data, not of scoring all layers at once; if it catches
 # up, the one-shot deficit came from scoring everything on the unpruned network.
 #
