@@ -18,8 +18,10 @@
 
 # %%
 import copy
+import functools
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import torch
 import torch.nn as nn
@@ -236,19 +238,29 @@ print(f"{len(CONVS)} sensitivity curves of 9 ratios each; every layer loses accu
 # The same sweep with two other selections on three layers: remove the **largest**-L1 filters
 # (`plan_largest`) and **random** filters (`plan_random`). The sweep takes any criterion,
 # `criterion(model, layers) -> {layer: scores}`, and any selection, `selection(scores, ratio) -> plan`.
+# One random choice is one sample: another draw removes other filters and lands elsewhere. So the
+# random rule is drawn `N_DRAWS` times (seeds 0, 1, …), which gives, at every layer and ratio, a
+# distribution to place the two L1 rules in.
 
 # %%
 SHOWN = [CONVS[0], CONVS[4], CONVS[10]]
 FEWER = (0.1, 0.3, 0.5, 0.7, 0.9)  # every other ratio of the sweep, to save time
+N_DRAWS = 10  # random plans per layer and ratio
 rules = {"smallest L1 (Li et al.)": sens[sens["layer"].isin(SHOWN) & sens["ratio"].isin((0.0,) + FEWER)],
          "largest L1": layer_sensitivity(model, sens_loader, SHAPE, ratios=FEWER, selection=plan_largest,
-                                         layers=SHOWN, calibration_loader=calib_loader),
-         "random": layer_sensitivity(model, sens_loader, SHAPE, ratios=FEWER, selection=plan_random,
-                                     layers=SHOWN, calibration_loader=calib_loader)}
+                                         layers=SHOWN, calibration_loader=calib_loader)}
+draws = pd.concat([layer_sensitivity(model, sens_loader, SHAPE, ratios=FEWER, layers=SHOWN, calibration_loader=calib_loader,
+                                     selection=functools.partial(plan_random, seed=seed)).assign(draw=seed)
+                   for seed in range(N_DRAWS)])
+draws = draws[draws["ratio"] > 0]
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), sharey=True)
 for ax, layer in zip(axes, SHOWN):
-    for (rule, table), style in zip(rules.items(), ("o-", "s--", "^:")):
-        rows = table[table["layer"] == layer]
+    spread = draws[draws["layer"] == layer].groupby("ratio")["accuracy"]
+    ax.fill_between(100 * np.array(FEWER), 100 * spread.min(), 100 * spread.max(), color="0.85",
+                    label=f"random: {N_DRAWS} draws, lowest to highest")
+    ax.plot(100 * np.array(FEWER), 100 * spread.median(), "^:", color="0.4", ms=4, label="random: median draw")
+    for (rule, table), style in zip(rules.items(), ("o-", "s--")):
+        rows = table[(table["layer"] == layer) & (table["ratio"] > 0)]
         ax.plot(100 * rows["ratio"], 100 * rows["accuracy"], style, ms=4, label=rule)
     ax.set(title=f"{layer} ({VGG_NAMES[layer]})", xlabel="filters pruned away (%)")
     ax.grid(alpha=0.3)
@@ -257,10 +269,28 @@ axes[0].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
 
+# %% [markdown]
+# Where each L1 rule falls among the random draws, at every layer and ratio: the share of the
+# draws it beats (`stats.percentile_in`; 0 = below every draw, 100 = above every draw, ties
+# counted half).
+
 # %%
 # NBVAL_IGNORE_OUTPUT
-mean_acc = {rule: round(100 * float(t[t["ratio"] > 0]["accuracy"].mean()), 1) for rule, t in rules.items()}
+def among_draws(table, layer, ratio):
+    """The share (%) of the random draws that ``table``'s accuracy at (layer, ratio) beats."""
+    def at(t):
+        return t[(t["layer"] == layer) & (t["ratio"] == ratio)]["accuracy"]
+    return stats.percentile_in(float(at(table).iloc[0]), at(draws).tolist())
+
+
+placed = pd.DataFrame({rule: {(VGG_NAMES[layer], ratio): among_draws(table, layer, ratio) for layer in SHOWN
+                              for ratio in FEWER} for rule, table in rules.items()})
+placed.index.names = ["layer", "ratio"]
+display(placed.unstack("ratio").round(0))
+mean_acc = {**{rule: round(100 * float(t[t["ratio"] > 0]["accuracy"].mean()), 1) for rule, t in rules.items()},
+            "random (all draws)": round(100 * float(draws["accuracy"].mean()), 1)}
 print("mean accuracy over the three layers and five ratios (%):", mean_acc)
+print("mean share of the random draws beaten (%):", placed.mean().round(0).to_dict())
 
 # %%
 assert all(50 < acc < 100 * sens_base for acc in mean_acc.values()), f"implausible mean accuracies {mean_acc}"
@@ -269,10 +299,10 @@ print("every rule costs accuracy without retraining, and none comes near chance 
 
 # %% [markdown]
 # **Not clearly, on this network.** Li et al. compare the same three rules on their VGG-16 and
-# find smallest-L1 ahead of random and of largest-L1. Here the three rules' mean accuracies are
-# printed above; read their gaps against the 250 validation digits they rest on (one digit is
-# 0.4 pp), and check them for yourself with another seed (`COURSE_SEED=1` trains another
-# baseline). Why would the norm say little here? Li et al.'s CIFAR VGG-16 has a BatchNorm after
+# find smallest-L1 ahead of random and of largest-L1. Here the table above says where each L1 rule
+# falls among the random draws; read it against the 250 validation digits every point rests on
+# (one digit is 0.4 pp), and check it for yourself with another seed (`COURSE_SEED=1` trains
+# another baseline). Why would the norm say little here? Li et al.'s CIFAR VGG-16 has a BatchNorm after
 # every conv too, and BatchNorm divides channel $k$ by its own batch standard deviation: multiply
 # filter $k$ by any positive factor and the network computes the same function, so the norm is
 # not fixed by what the channel does. What can tie it to the channel's use is weight decay: it
