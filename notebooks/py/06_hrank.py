@@ -272,8 +272,8 @@ plan_table(plans["HRank"], hrank_scores).set_index(overlap.index).join(overlap)
 # %% [markdown]
 # Right after the surgery every BatchNorm behind a pruned layer still normalises with the
 # statistics of the unpruned network (notebook 03, section 6), so each pruned network first gets
-# them re-estimated on the training split; then its test accuracy is taken, before any
-# fine-tuning.
+# them re-estimated, on the 640 training images HRank scored; then its test accuracy is taken,
+# before any fine-tuning.
 #
 # **Random filters are a distribution, not one choice.** Another random draw keeps other filters,
 # and at these rates the accuracy right after pruning changes a lot from draw to draw. So we draw
@@ -285,21 +285,17 @@ plan_table(plans["HRank"], hrank_scores).set_index(overlap.index).join(overlap)
 # %%
 # NBVAL_IGNORE_OUTPUT
 N_RANDOM = 20
-hits = {(label, "before"): stats.correct(recalibrate_bn(net, loaders["train"]), loaders["test"])
-        for label, net in nets.items()}
+score_loader = DataLoader(Subset(train_set, picked[:N_BATCHES * BATCH]), batch_size=BATCH)  # the scored images
+hits = {(label, "before"): stats.correct(recalibrate_bn(net, score_loader), loaders["test"]) for label, net in nets.items()}
 random_before = [float(hits["random", "before"].float().mean())]  # draw 0
 for seed in range(1, N_RANDOM):
-    draw = recalibrate_bn(prune(model, plan_random(hrank_scores, RATES, seed=seed), SHAPE), loaders["train"])
+    draw = recalibrate_bn(prune(model, plan_random(hrank_scores, RATES, seed=seed), SHAPE), score_loader)
     random_before.append(float(stats.correct(draw, loaders["test"]).float().mean()))
 before = {label: float(hits[label, "before"].float().mean()) for label in ("HRank", "L1")}
-place = {label: stats.percentile_in(acc, random_before) for label, acc in before.items()}
-
-fig, ax = plt.subplots(figsize=(6.5, 3))
-ax.hist([100 * a for a in random_before], bins=10, color="0.8", edgecolor="0.4", label=f"{N_RANDOM} random plans")
-for (label, acc), color in zip(before.items(), ("C3", "C0")):
-    ax.axvline(100 * acc, color=color, lw=2.5, label=f"{label}: above {place[label]:.0f} % of the random plans")
-ax.set(xlabel="test accuracy right after pruning (%)", ylabel="random plans",
-       title="Right after pruning (BatchNorm re-estimated, no fine-tuning)")
+fig, ax = plt.subplots(figsize=(6.5, 2.6))
+place = viz.against_random(ax, [100 * a for a in random_before], {label: 100 * a for label, a in before.items()},
+                           xlabel="test accuracy right after pruning (%)",
+                           title="Right after pruning (BatchNorm re-estimated, no fine-tuning)")
 ax.legend(fontsize=8)
 plt.tight_layout()
 plt.show()
@@ -390,7 +386,6 @@ print(f"FLOPs cut by {100 - sizes['FLOPs %'].iloc[1]:.1f} % (at least 50 %); rig
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-score_loader = DataLoader(Subset(train_set, picked[:N_BATCHES * BATCH]), batch_size=BATCH)
 active = nonzero_fraction(model, CONVS, score_loader)
 rank_vs_active = pd.Series({NAMES[n]: spearmanr(hrank_scores[n], active[n]).statistic for n in CONVS})
 print("Spearman correlation of HRank's score with the fraction of non-zero activations, per layer:")
@@ -668,7 +663,7 @@ nb06.check_best_rank_r(best_rank_r)
 #
 # inverse_plan = plan_largest(hrank_scores, RATES)  # remove the HIGHEST-rank filters
 # inverse = prune(model, inverse_plan, SHAPE)
-# recalibrate_bn(inverse, loaders["train"])
+# recalibrate_bn(inverse, score_loader)  # as section 4 recalibrates every network
 # inverse_hits = stats.correct(inverse, loaders["test"])
 # for label in ("HRank", "L1", "random"):
 #     print(stats.describe(stats.paired_comparison(hits[label, "before"], inverse_hits), label,
