@@ -40,6 +40,21 @@ def test_file_is_much_smaller_than_fp32(compressed):
     assert codec.fp32_bytes(model) / len(data) > 10
 
 
+def test_size_report_huffman_gain_is_entries_times_saving_minus_tables(compressed):
+    model, shared, _ = compressed
+    report = codec.size_report(model, shared)
+    assert (report["entries"] >= report["#weights"] * report["kept % (P)"] / 100).all()  # fillers on top
+    for _, row in report.iterrows():
+        fixed = row["entries"] * (row["weight bits (P+Q)"] + row["index bits (P+Q)"])
+        coded = row["entries"] * (row["weight bits (P+Q+H)"] + row["index bits (P+Q+H)"])  # whole bytes
+        symbols = shared[row["layer"]].codebook.numel() + 2 ** row["index bits (P+Q)"]
+        assert row["table bits"] == 8 * symbols  # a byte per symbol of each alphabet
+        gain = (row["rate P+Q %"] - row["rate P+Q+H %"]) / 100 * 32 * row["#weights"]
+        assert gain == pytest.approx(fixed - coded - row["table bits"])
+        # the two streams are padded to whole bytes: at most 7 bits each above their code lengths
+        assert 0 <= row["entries"] * row["saved bits/entry"] - (fixed - coded) <= 14 + 1e-6
+
+
 def test_truncated_or_corrupted_file_is_a_clear_error(compressed):
     model, _, data = compressed
     for bad in (data[:-1], data[: len(data) // 2], data[:7]):

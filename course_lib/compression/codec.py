@@ -238,6 +238,9 @@ def size_report(model, shared, index_bits=None):
     (P+Q, P+Q+H); bits per relative index likewise; ``rate P+Q %`` and ``rate P+Q+H %`` = the
     layer's coded bits (entries incl. fillers x bits, + fp32 codebook, + Huffman tables for H)
     over its fp32 bits. Biases and the file's headers are not in the rows (see the file size).
+    What decides whether Huffman coding shrinks a layer: ``entries`` (stored entries, fillers
+    included), ``table bits`` (its two code tables, 8 bits a symbol) and ``saved bits/entry``
+    (fixed-length bits minus the codes' average lengths, from the symbol counts).
     """
     import pandas as pd
 
@@ -250,10 +253,13 @@ def size_report(model, shared, index_bits=None):
         w_h = 8 * len(huffman.encode(w_sym, w_len))
         d_h = 8 * len(huffman.encode(d_sym, d_len))
         tables = 8 * (w_len.size + d_len.size)
+        saved = (s.bits + bits[name] - huffman.average_length(np.bincount(w_sym, minlength=w_len.size), w_len)
+                 - huffman.average_length(np.bincount(d_sym, minlength=d_len.size), d_len)) if w_sym.size else 0.0
         rows.append({"layer": name, "#weights": numel, "kept % (P)": 100 * (s.indices != 0).sum().item() / numel,
                      "weight bits (P+Q)": s.bits, "weight bits (P+Q+H)": w_h / n,
                      "index bits (P+Q)": bits[name], "index bits (P+Q+H)": d_h / n,
                      "rate P+Q %": 100 * (w_sym.size * (s.bits + bits[name]) + 32 * k) / (32 * numel),
                      "rate P+Q+H %": 100 * (w_h + d_h + 32 * k + tables) / (32 * numel),
-                     "fillers": int((w_sym == 0).sum())})
+                     "fillers": int((w_sym == 0).sum()), "entries": w_sym.size, "table bits": tables,
+                     "saved bits/entry": saved})
     return pd.DataFrame.from_records(rows)
