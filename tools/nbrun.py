@@ -29,6 +29,8 @@ from pathlib import Path
 import jupytext
 import nbformat
 import psutil
+from jupyter_client.kernelspec import KernelSpecManager
+from jupytext.config import load_jupytext_config
 from nbclient import NotebookClient
 
 from course_lib.slides import slide_metadata_
@@ -38,6 +40,7 @@ NOTEBOOKS = ROOT / "notebooks"
 BUDGET_GB = 3.0
 BUDGETS = "120 s for notebooks 00-08, 90 s for 09-14, 240 s for the capstone (15)"  # as budget_s gives them
 CALIBRATION_S = 0.7  # the budgets hold on a machine whose calibration figure reads at most this
+KERNEL = "python3"  # the kernel the notebooks run in, here and in JupyterLab
 
 
 def budget_s(name):
@@ -147,7 +150,7 @@ def execute(nb, timeout=2000):
     watcher.start()
     start = time.perf_counter()
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+        NotebookClient(nb, timeout=timeout, kernel_name=KERNEL,
                        resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     finally:
         stop.set()
@@ -163,6 +166,22 @@ def select(patterns):
     if not chosen:
         sys.exit(f"no notebook matches {patterns}")
     return chosen
+
+
+def lab_metadata(ipynb):
+    """The notebook metadata ``ipynb`` is saved with, as JupyterLab itself would write it, so that
+    a notebook opened fresh is not marked modified: the kernelspec as JupyterLab sets it when the
+    kernel starts (name, display name and language of the installed spec: "Python 3 (ipykernel)",
+    not "Python 3"), and jupytext's key as jupytext's contents manager completes it from
+    jupytext.toml on opening. The cell metadata filter stored there keeps the .ipynb's slide
+    metadata when JupyterLab reads the pair even where it does not see jupytext.toml
+    (``jupyter lab notebooks/`` serves notebooks/ only). ``language_info`` is the kernel's, set by
+    nbclient as JupyterLab sets it."""
+    spec = KernelSpecManager().get_kernel_spec(KERNEL)
+    config = load_jupytext_config(str(ipynb))
+    pairing = {"formats": ";".join(config.formats)}
+    config.set_default_format_options(pairing, read=True)
+    return {"jupytext": pairing, "kernelspec": {"name": KERNEL, "display_name": spec.display_name, "language": spec.language}}
 
 
 def save_pair(nb, ipynb):
@@ -189,8 +208,7 @@ def main():
         ipynb, script = NOTEBOOKS / f"{name}.ipynb", NOTEBOOKS / "py" / f"{name}.py"
         nb = jupytext.read(script) if args.save else nbformat.read(ipynb, as_version=4)
         if args.save:
-            nb.metadata["jupytext"] = {"formats": "ipynb,py//py:percent"}
-            nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+            nb.metadata.update(lab_metadata(ipynb))
         seconds, rss = execute(nb)
         if args.save:
             save_pair(slide_metadata_(nb), ipynb)  # RISE reads the slides from the .ipynb

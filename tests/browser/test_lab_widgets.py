@@ -3,14 +3,6 @@ widget renders (not an error placeholder), and moving a slider changes the figur
 
 The server listens on loopback only, with a random token, in a temporary folder.
 """
-import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-
 import nbformat
 import pytest
 
@@ -24,50 +16,16 @@ START = "quality 1.0, 4 bits: 16.0x smaller than fp32"
 MOVED = "quality 1.0, 8 bits: 8.0x smaller than fp32"  # the bits slider one step to the right
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """A JupyterLab server on loopback serving a folder with ``explorer.ipynb``; yields the URL of
+def lab(tmp_path_factory, jupyter_lab):
+    """A JupyterLab server on loopback serving a folder with ``explorer.ipynb``; the URL of
     that notebook (token included)."""
     folder = tmp_path_factory.mktemp("lab")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CELL)])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, folder / "explorer.ipynb")
-    port, token = free_port(), secrets.token_hex(16)
-    # settings and workspaces of its own, so a user's JupyterLab configuration cannot change the test
-    own = tmp_path_factory.mktemp("lab-config")
-    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(own / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(own / "workspaces")}
-    log = open(own / "server.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-                               f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-                               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
-                               "--ServerApp.allow_root=True"],  # CI runs as root
-                              cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5)
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"JupyterLab did not start; its log:\n{(own / 'server.log').read_text()}")
-            time.sleep(0.5)
-    yield f"{base}/lab/tree/explorer.ipynb?token={token}"
-    server.terminate()
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:  # a kernel still shutting down: stop it the hard way
-        server.kill()
-        server.wait()
-    log.close()
+    base, token = jupyter_lab(folder, f"--ServerApp.root_dir={folder}")
+    return f"{base}/lab/tree/explorer.ipynb?token={token}"
 
 
 def page_text(browser):
