@@ -54,10 +54,11 @@ def make_course_vgg(profile=None, seed=0):
     return model.to(config.device())
 
 
-def run_phases(model, loaders, phases, seed=0, weight_decay=0.0):
+def run_phases(model, loaders, phases, seed=0, weight_decay=0.0, loss=None, before_step=None):
     """Train ``model`` in place through ``phases`` [(optimizer, lr, epochs), ...] on
     ``loaders["train"]``, keeping the best ``loaders["val"]`` epoch of each phase; returns the
-    validation accuracy per epoch (fractions, 3 decimals).
+    validation accuracy per epoch (fractions, 3 decimals). ``loss`` and ``before_step`` go to
+    every phase's :func:`course_lib.train.fit`.
 
     ``seed`` fixes dropout and the order of the training batches, so two runs with the same seed
     see the same batches whatever ran before them.
@@ -68,7 +69,7 @@ def run_phases(model, loaders, phases, seed=0, weight_decay=0.0):
     history = []
     for optimizer, lr, epochs in phases:
         history += train.fit(model, loaders["train"], loaders["val"], epochs=epochs, lr=lr,
-                             optimizer=optimizer, weight_decay=weight_decay)
+                             optimizer=optimizer, weight_decay=weight_decay, loss=loss, before_step=before_step)
     return [round(row["val_acc"], 3) for row in history]
 
 

@@ -40,8 +40,9 @@ def make_optimizer(params, name="sgd", lr=0.01, momentum=0.9, weight_decay=0.0):
 
 
 def fit(model, train_loader, val_loader=None, epochs=10, lr=0.01, optimizer="sgd", momentum=0.9,
-        weight_decay=0.0, patience=None, warmup=0, device=None, after_step=None, desc="train"):
-    """Train ``model`` in place with cross-entropy; returns the history, one dict per epoch:
+        weight_decay=0.0, patience=None, warmup=0, device=None, after_step=None, desc="train", loss=None,
+        before_step=None):
+    """Train ``model`` in place (default: cross-entropy); returns the history, one dict per epoch:
     ``{"epoch", "train_loss", "train_acc", "val_loss", "val_acc"}`` (val_* only with a val_loader).
 
     With ``val_loader`` the weights of the best validation epoch are restored at the end, and
@@ -51,7 +52,15 @@ def fit(model, train_loader, val_loader=None, epochs=10, lr=0.01, optimizer="sgd
     ReLUs negative for good before the moment estimates settle. ``after_step(model)`` runs after
     every optimizer step (e.g. to keep pruned weights at zero). Only parameters with
     ``requires_grad`` are trained.
+
+    Hooks for the methods that change the objective: ``loss(model, logits, x, y)`` returns the
+    scalar tensor to minimise instead of the cross-entropy (distillation's softened targets, a
+    sparsity penalty added to it); ``before_step(model)`` runs between ``backward()`` and the
+    optimizer step, when the gradients are in ``.grad`` (a subgradient or group-lasso term added
+    to them). The history's ``train_loss`` is the objective minimised.
     """
+    if any(f is not None and not callable(f) for f in (loss, before_step, after_step)):
+        raise TypeError("loss, before_step and after_step must be callables or None")
     positive_int(epochs, "epochs")
     if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
         raise ValueError(f"warmup must be an int >= 0 (optimizer steps), got {warmup!r}")
@@ -68,14 +77,16 @@ def fit(model, train_loader, val_loader=None, epochs=10, lr=0.01, optimizer="sgd
         for x, y in train_loader:
             x, y = x.to(device), y.to(device)
             logits = model(x)
-            loss = F.cross_entropy(logits, y)
+            objective = F.cross_entropy(logits, y) if loss is None else loss(model, logits, x, y)
             opt.zero_grad()
-            loss.backward()
+            objective.backward()
+            if before_step is not None:
+                before_step(model)
             opt.step()
             schedule.step()
             if after_step is not None:
                 after_step(model)
-            loss_sum += loss.item() * len(y)
+            loss_sum += objective.item() * len(y)
             correct += (logits.argmax(1) == y).sum().item()
             n += len(y)
         row = {"epoch": epoch, "train_loss": loss_sum / n, "train_acc": correct / n}

@@ -55,6 +55,19 @@ def test_run_phases_trains_and_reports_one_accuracy_per_epoch():
             baselines.run_phases(model, loaders, bad)
 
 
+def test_run_phases_passes_the_training_hooks_to_every_phase():
+    gen = torch.Generator().manual_seed(0)
+    ds = TensorDataset(torch.randn(32, 1, 32, 32, generator=gen), torch.randint(0, 10, (32,), generator=gen))
+    loaders = data.loaders({"train": ds, "val": ds}, batch_size=16)
+    model = baselines.make_course_vgg("quick")
+    before = [p.detach().clone() for p in model.parameters()]
+    calls = []
+    baselines.run_phases(model, loaders, [("sgd", 1e-2, 1), ("adam", 1e-3, 1)],
+                         loss=lambda m, logits, x, y: 0 * logits.sum(), before_step=lambda m: calls.append(1))
+    assert len(calls) == 4  # two batches in each of the two phases
+    assert all(torch.equal(p, q.to(p.device)) for p, q in zip(before, model.parameters()))
+
+
 def test_course_vgg_is_trained_once_then_loaded(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
     monkeypatch.delenv("COURSE_CACHE", raising=False)

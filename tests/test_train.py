@@ -55,6 +55,61 @@ def test_after_step_runs_after_each_step():
     assert len(calls) == len(tr)
 
 
+def test_a_loss_hook_of_zero_leaves_the_weights_unchanged():
+    """The hook replaces the cross-entropy: an objective with zero gradient moves nothing (SGD with
+    momentum and Adam alike), while the default objective does move the weights."""
+    tr, _ = tiny_loaders()
+    for optimizer in ("sgd", "adam"):
+        config.seed_everything(0)
+        model = LeNet5(num_classes=2)
+        start = [p.detach().clone() for p in model.parameters()]
+        history = train.fit(model, tr, epochs=1, lr=0.05, optimizer=optimizer,
+                            loss=lambda m, logits, x, y: 0 * logits.sum())
+        assert all(torch.equal(p, q) for p, q in zip(model.parameters(), start)), optimizer
+        assert history[0]["train_loss"] == 0
+    train.fit(model, tr, epochs=1, lr=0.05)
+    assert not all(torch.equal(p, q) for p, q in zip(model.parameters(), start))
+
+
+def test_loss_hook_gets_the_model_logits_and_batch():
+    tr, _ = tiny_loaders()
+    seen = []
+
+    def objective(model, logits, x, y):
+        seen.append((logits.shape, x.shape, y.shape))
+        return torch.nn.functional.cross_entropy(logits, y) + 0.01 * sum(p.abs().sum() for p in model.parameters())
+
+    train.fit(LeNet5(num_classes=2), tr, epochs=1, loss=objective)
+    assert len(seen) == len(tr)
+    assert seen[0] == (torch.Size([16, 2]), torch.Size([16, 1, 28, 28]), torch.Size([16]))
+
+
+def test_before_step_sees_the_gradients_before_the_step():
+    tr, _ = tiny_loaders()
+    config.seed_everything(0)
+    model = LeNet5(num_classes=2)
+    weight = model.classifier[-1].weight
+    seen = []
+
+    def look(m):  # the gradient is there, the weights have not moved yet
+        seen.append((weight.grad is not None and bool(weight.grad.abs().sum() > 0), weight.detach().clone()))
+
+    before = weight.detach().clone()
+    train.fit(model, tr, epochs=1, lr=0.05, before_step=look)
+    assert len(seen) == len(tr) and all(has_grad for has_grad, _ in seen)
+    assert torch.equal(seen[0][1], before)  # the first call came before the first step
+    assert not torch.equal(seen[1][1], before)  # and the second after it
+
+
+def test_before_step_changes_what_the_step_does():
+    """Zeroing every gradient in before_step freezes the model: the hook runs before the update."""
+    tr, _ = tiny_loaders()
+    model = LeNet5(num_classes=2)
+    start = [p.detach().clone() for p in model.parameters()]
+    train.fit(model, tr, epochs=1, lr=0.05, before_step=lambda m: [p.grad.zero_() for p in m.parameters()])
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), start))
+
+
 def test_warmup_scales_the_first_adam_steps():
     """Adam's first step moves each weight by about lr; with warmup=W it moves by about lr / W."""
     tr, _ = tiny_loaders()
@@ -81,6 +136,13 @@ def test_fit_rejects_bad_arguments(kwargs, message):
     tr, _ = tiny_loaders()
     with pytest.raises(ValueError, match=message):
         train.fit(LeNet5(num_classes=2), tr, **kwargs)
+
+
+@pytest.mark.parametrize("hook", ["loss", "before_step", "after_step"])
+def test_fit_rejects_hooks_that_are_not_callable(hook):
+    tr, _ = tiny_loaders()
+    with pytest.raises(TypeError, match="must be callables or None"):
+        train.fit(LeNet5(num_classes=2), tr, **{hook: "not a function"})
 
 
 def test_evaluate_rejects_empty_loader_and_non_models():
