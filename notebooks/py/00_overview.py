@@ -23,7 +23,7 @@ from IPython.display import display
 import course_lib
 from course_lib import config, data, measure, train, viz
 from course_lib.models.lenet import LeNet300100
-from course_lib.models.vgg import vgg16
+from course_lib.models.vgg import conv_names, vgg16
 from course_lib.notebook import show_source
 
 viz.use_style()  # one figure style for the whole course (course_lib.viz)
@@ -108,7 +108,8 @@ plt.show()
 show_source(measure.module_macs)
 
 # %%
-table = measure.layer_table(vgg16(), (3, 224, 224))
+vgg = vgg16()  # random weights: the counts depend on the shapes only
+table = measure.layer_table(vgg, (3, 224, 224))
 table = table[table["type"].isin(["Conv2d", "Linear"])].reset_index(drop=True)
 table["params %"] = (100 * table["params"] / table["params"].sum()).round(2)
 table["FLOPs %"] = (100 * table["FLOPs"] / table["FLOPs"].sum()).round(2)
@@ -123,8 +124,9 @@ for kind in ("Conv2d", "Linear"):
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
-n_conv = int((table["type"] == "Conv2d").sum())  # VGG's names: conv1..conv13, then fc6, fc7, fc8
-labels = [f"conv{i + 1}" if t == "Conv2d" else f"fc{i + 1 - n_conv + 5}" for i, t in enumerate(table["type"])]
+fc_layers = [name for name in table["layer"] if name.startswith("classifier")]
+names = conv_names(vgg) | {name: f"fc{6 + i}" for i, name in enumerate(fc_layers)}  # the paper's names
+labels = [names[name] for name in table["layer"]]
 colors = ["tab:blue" if t == "Conv2d" else "tab:orange" for t in table["type"]]
 axes[0].barh(labels, table["params"] / 1e6, color=colors)
 axes[0].set_xlabel("parameters (M)")
@@ -137,23 +139,26 @@ plt.show()
 
 # %% [markdown]
 # So the two goals pull in different directions: to make the **file** smaller, compress the fully
-# connected layers (Deep Compression, notebook 08; low-rank factorization is planned); to make it
+# connected layers (Deep Compression, notebook 08; low-rank factorization, notebook 12); to make it
 # **faster**, remove work from the convolutions (filter pruning: the L1 norm in notebook 03, the
-# Taylor criterion in notebook 04, ThiNet, HRank and maxout units in notebooks 05–07).
+# Taylor criterion in notebook 04, ThiNet and HRank in notebooks 05–06). Maxout neuron pruning
+# (notebook 07) thins the fully connected layers, so it shrinks the file and leaves most of the
+# work where it was.
 
 # %% [markdown]
 # ## 3. A map of the methods
 #
 # | family | idea | what shrinks | notebooks |
 # |---|---|---|---|
-# | **pruning** | remove weights, filters or layers that matter least | params; FLOPs and latency if the pruning is structured | 03–08 (09 planned) |
-# | **quantization** | fewer bits per weight, shared weights (codebooks), entropy coding | bytes (and latency on hardware with low-bit arithmetic) | 08 |
-# | **low-rank factorization** | replace a weight matrix/tensor by a product of thin ones | params and FLOPs | planned (11) |
-# | **knowledge distillation** | train a small student on a large teacher's soft outputs | everything — you pick the student | planned (12) |
+# | **pruning** | remove weights, filters or layers that matter least | params; FLOPs and latency if the pruning is structured | 03–10 |
+# | **quantization** | fewer bits per weight, shared weights (codebooks), entropy coding, int8 arithmetic | bytes; latency in an engine with int8 kernels | 08, 14 |
+# | **low-rank factorization** | replace a weight matrix/tensor by a product of thin ones | params and FLOPs | 12 |
+# | **knowledge distillation** | train a small student on a large teacher's soft outputs | everything — you pick the student | 13 |
 # | **compact design** | build small from the start: 1×1 squeezes, depthwise-separable convs | everything | 02 |
 #
-# Layer merging (folding BatchNorm into the convolution, a planned notebook 10) removes work
-# without changing the function at all.
+# Layer merging (folding BatchNorm into the convolution, notebook 11) removes work without
+# changing the function at all. Notebook 15 puts every method on one baseline, measured the same
+# way. The course map at the end says which of these notebooks this copy of the course has.
 
 # %% [markdown]
 # ### Granularity of pruning
@@ -177,6 +182,10 @@ for ax, (title, keep) in zip(axes, [("dense layer", torch.ones_like(connection))
     ax.set_title(f"{title}\n{int(keep.sum())} of {keep.numel()} weights kept", fontsize=10)
     ax.set_xticks([]), ax.set_yticks([])
     ax.set_xlabel("inputs"), ax.set_ylabel("neurons")
+    if not keep.any():  # nothing left to draw: say what happened instead of an empty frame
+        ax.set_facecolor("0.92")
+        ax.text(5.5, 3.5, "the whole layer is gone:\nthe next layer reads\nthe previous one's output",
+                ha="center", va="center", fontsize=9)
 plt.tight_layout()
 fig.colorbar(image, ax=axes.tolist(), fraction=0.015, pad=0.01, label="weight (blank cells: removed)")
 plt.show()
@@ -248,8 +257,8 @@ print("the loop kept the accuracy above 90 %, and the masked file is larger than
 # %% [markdown]
 # ## 6. Course map
 #
-# The notebooks of the course, and which of them are in this copy of it (the rest are planned; the
-# table is computed from the `notebooks/` folder, so it stays true as notebooks land):
+# The notebooks of the course, and the file of each one this copy of it has (the rest are planned;
+# the column is computed from the `notebooks/` folder, so it stays true as notebooks land):
 
 # %%
 COURSE = [("00", "overview", "why and how to compress; how we measure"),
@@ -261,14 +270,16 @@ COURSE = [("00", "overview", "why and how to compress; how we measure"),
           ("06", "HRank", "Lin et al. 2020: rank of feature maps"),
           ("07", "maxout neuron pruning", "Rueda et al. 2017"),
           ("08", "Deep Compression", "Han et al. 2016: pruning + k-means quantization + Huffman coding"),
-          ("09", "criteria shoot-out", "oracle ranking, gradually global pruning"),
-          ("10", "layer merging", "folding BatchNorm, DeepRebirth"),
-          ("11", "low-rank factorization", "truncated SVD, separable convolutions"),
-          ("12", "knowledge distillation", "Hinton et al. 2015"),
-          ("13", "capstone", "every method on one baseline, one Pareto plot")]
-present = {path.name[:2] for path in (Path(course_lib.__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb")}
-pd.DataFrame([(n, title, "here" if n in present else "planned", method) for n, title, method in COURSE],
-             columns=["#", "notebook", "status", "method"]).set_index("#")
+          ("09", "criteria against the oracle", "every criterion ranked against the oracle; gradually global pruning"),
+          ("10", "importance learned in training", "network slimming, structured sparsity, correlation pruning"),
+          ("11", "layer merging", "folding BatchNorm exactly, DeepRebirth"),
+          ("12", "low-rank factorization", "truncated SVD of linear layers, factorized convolutions"),
+          ("13", "knowledge distillation", "Hinton et al. 2015: a student trained on a teacher's soft targets"),
+          ("14", "int8 quantization", "int8 in a real inference engine, measured against fp32"),
+          ("15", "capstone", "every method on one baseline, measured the same way")]
+files = {path.name[:2]: path.name for path in (Path(course_lib.__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+pd.DataFrame([(n, title, files.get(n, "planned"), method) for n, title, method in COURSE],
+             columns=["#", "notebook", "file", "method"]).set_index("#")
 
 # %% [markdown]
 # ## Exercises
