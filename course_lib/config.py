@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .validate import int_in
+
 PROFILES = ("quick", "full")
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
@@ -56,9 +58,7 @@ def set_threads():
 
 def seed_for(base=0):
     """The seed to use for ``base``: ``base + COURSE_SEED`` (the offset defaults to 0)."""
-    if not isinstance(base, int) or isinstance(base, bool) or base < 0:
-        raise ValueError(f"seed must be a non-negative int, got {base!r}")
-    return base + _env_int("COURSE_SEED", 0, 0)
+    return int_in(base, "seed", low=0) + _env_int("COURSE_SEED", 0, 0)
 
 
 def generator(base=0):

@@ -9,7 +9,7 @@ Fire layers must be odd: they are padded by (d_k - 1)/2 so the map keeps its sid
 import math
 from fractions import Fraction
 
-from .validate import positive_int
+from .validate import int_in, positive_int
 
 
 def _positive(**values):
@@ -115,8 +115,7 @@ def pruned_params(weights, density, biases=0):
     prints as, so ceil(0.2 * 512000) is 102400, not 102401.
     """
     _positive(weights=weights)
-    if not isinstance(biases, int) or isinstance(biases, bool) or biases < 0:
-        raise ValueError(f"biases must be a non-negative int, got {biases!r}")
+    int_in(biases, "biases", low=0)
     if not isinstance(density, (int, float, Fraction)) or isinstance(density, bool) or not 0 < density <= 1:
         raise ValueError(f"density must be a number in (0, 1], got {density!r}")
     return math.ceil(Fraction(str(density)) * weights) + biases

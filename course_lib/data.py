@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Subset, TensorDataset
 
 from . import config
-from .validate import positive_int
+from .validate import int_in, positive_int
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -28,8 +28,7 @@ class MissingDataError(FileNotFoundError):
 
 
 def _check_size(size, smallest):
-    if not isinstance(size, int) or isinstance(size, bool) or size < smallest:
-        raise ValueError(f"size must be an int >= {smallest} (pixels), got {size!r}")
+    int_in(size, "size", low=smallest)
 
 
 def _check_batch_size(batch_size):
@@ -158,8 +157,7 @@ def mnist_digits(digits, size=28, train_to_test=0):
             or not all(isinstance(d, int) and 0 <= d <= 9 for d in digits)):
         raise ValueError(f"digits must be a list of at least two distinct digits 0-9, got {digits!r}")
     n_train = SPLIT_PER_CLASS["train"]
-    if not isinstance(train_to_test, int) or isinstance(train_to_test, bool) or not 0 <= train_to_test < n_train:
-        raise ValueError(f"train_to_test must be an int in 0 .. {n_train - 1}, got {train_to_test!r}")
+    int_in(train_to_test, "train_to_test", 0, n_train - 1)
     lookup = torch.full((10,), -1, dtype=torch.int64)
     lookup[list(digits)] = torch.arange(len(digits))
     out = {}

@@ -24,7 +24,7 @@ import torch
 from scipy.stats import norm
 
 from . import train
-from .validate import fraction
+from .validate import fraction, positive_int
 
 
 def correct(model, loader, device=None):
@@ -133,8 +133,7 @@ def percentile_in(value, sample):
 def resolution(n, accuracy, confidence=0.95):
     """Half-width (fraction) of the interval of one accuracy measured on ``n`` images:
     ``z · sqrt(acc (1 − acc) / n)``. What a test split of that size can resolve."""
-    if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
-        raise ValueError(f"n must be a positive int, got {n!r}")
+    positive_int(n, "n")
     if not 0 <= accuracy <= 1:
         raise ValueError(f"accuracy must be a fraction in [0, 1], got {accuracy!r}")
     return norm.ppf(0.5 + confidence / 2) * math.sqrt(accuracy * (1 - accuracy) / n)

@@ -5,12 +5,23 @@ import contextlib
 import torch.nn as nn
 
 
+def int_in(value, name, low=None, high=None):
+    """Return ``value`` if it is an int (bools are not ints here) in [``low``, ``high``] (a bound of
+    None is open); else raise ``ValueError`` naming the argument ``name`` and the range."""
+    if (not isinstance(value, int) or isinstance(value, bool)
+            or (low is not None and value < low) or (high is not None and value > high)):
+        if high is not None:
+            wanted = f"an int in [{low}, {high}]" if low is not None else f"an int <= {high}"
+        else:
+            wanted = {None: "an int", 0: "a non-negative int", 1: "a positive int"}.get(low, f"an int >= {low}")
+        raise ValueError(f"{name} must be {wanted}, got {value!r}")
+    return value
+
+
 def positive_int(value, name):
     """Return ``value`` if it is an int > 0 (bools are not ints here); else raise ``ValueError``
     naming the argument ``name``."""
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
+    return int_in(value, name, low=1)
 
 
 def fraction(value, name, zero=True):

@@ -13,6 +13,7 @@ import numpy as np
 import seaborn as sns
 
 from . import stats
+from .validate import positive_int
 
 PALETTE = "colorblind"
 
@@ -29,8 +30,7 @@ def png_bytes(figure, dpi=100):
     """The PNG file of a matplotlib ``figure`` (a ``matplotlib.figure.Figure``), as bytes."""
     if not isinstance(figure, matplotlib.figure.Figure):
         raise TypeError(f"figure must be a matplotlib Figure, got {type(figure).__name__}")
-    if isinstance(dpi, bool) or not isinstance(dpi, int) or dpi <= 0:
-        raise ValueError(f"dpi must be a positive int, got {dpi!r}")
+    positive_int(dpi, "dpi")
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     return buffer.getvalue()

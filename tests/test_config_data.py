@@ -157,7 +157,7 @@ def test_mnist_digits_moves_training_images_to_the_test_split():
         test_x = moved["test"][0][moved["test"][1] == label]
         assert torch.equal(test_x, torch.cat([plain["test"][0][plain["test"][1] == label], gone]))
     for bad in (-1, 350, 1.0, True):
-        with pytest.raises(ValueError, match="train_to_test must be an int in 0 .. 349"):
+        with pytest.raises(ValueError, match=r"train_to_test must be an int in \[0, 349\]"):
             data.mnist_digits([4, 9], train_to_test=bad)
 
 

@@ -217,6 +217,14 @@ def test_bad_arguments_fail_clearly():
         thinet_prune(model, {"0": 0.5}, data, SHAPE, fine_tune="yes")
 
 
+def test_an_empty_loader_is_refused_with_the_usual_message():
+    model, empty = chain(), loader(n=0)
+    with pytest.raises(ValueError, match="loader must yield at least one batch"):
+        contributions(model, "0", empty)
+    with pytest.raises(ValueError, match="loader must yield at least one batch"):
+        thinet_prune(model, {"0": 0.5}, empty, SHAPE)
+
+
 def test_conv_contributions_follow_stride_and_padding():
     model = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 3, 3, stride=2, padding=2),
                           nn.ReLU(), nn.Flatten(), nn.Linear(3 * 5 * 5, 2)).eval()

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn as nn
 
 from ..files import atomic_write
+from ..validate import check_model
 from . import huffman, sparse
 from .magnitude import bits_per_layer
 from .quantize import SharedWeights
@@ -173,8 +173,7 @@ def decode_model(data, model):
     fit ``model``."""
     if not isinstance(data, (bytes, bytearray)):
         raise TypeError(f"data must be bytes, got {type(data).__name__}")
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_model(model)
     if len(data) < len(MAGIC) + 9 or data[:len(MAGIC)] != MAGIC:
         raise ValueError("not a compressed model: the file does not start with the DCMP header")
     body, (crc,) = data[:-4], struct.unpack("<I", data[-4:])
@@ -226,9 +225,7 @@ def fp32_bytes(model):
     For the LeNets (no buffers) this is parameters x 4 bytes, the paper's uncompressed size
     (LeNet-300-100: 1,066,440 B = "1070 KB"); the compression rate is this over the file size.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    return 4 * sum(t.numel() for t in model.state_dict().values())
+    return 4 * sum(t.numel() for t in check_model(model).state_dict().values())
 
 
 def size_report(model, shared, index_bits=None):

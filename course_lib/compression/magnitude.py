@@ -27,9 +27,7 @@ RATIOS = (0.5, 0.7, 0.8, 0.85, 0.9, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97, 0.98, 0.
 
 def prunable_layers(model):
     """``{qualified name: module}`` of the conv and linear layers of ``model``, in model order."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    return {name: m for name, m in model.named_modules() if isinstance(m, PRUNABLE)}
+    return {name: m for name, m in validate.check_model(model).named_modules() if isinstance(m, PRUNABLE)}
 
 
 def bits_per_layer(model, bits=None, argument="bits"):
@@ -40,15 +38,11 @@ def bits_per_layer(model, bits=None, argument="bits"):
     layers = prunable_layers(model)
     if bits is None:
         return {name: 8 if isinstance(m, nn.Conv2d) else 5 for name, m in layers.items()}
-    if isinstance(bits, dict) and set(bits) == set(layers):
-        values = dict(bits)
-    else:
-        values = {name: bits for name in layers}
-    for name, b in values.items():
-        if not isinstance(b, int) or isinstance(b, bool) or not 1 <= b <= 16:
-            raise ValueError(f"{argument} must be None, an int in [1, 16] or a dict of them over the layers "
-                             f"{list(layers)}, got {bits!r}")
-    return values
+    if not isinstance(bits, dict):
+        return {name: validate.int_in(bits, argument, 1, 16) for name in layers}
+    if set(bits) != set(layers):
+        raise ValueError(f"{argument} as a dict must name exactly the layers {list(layers)}, got {list(bits)}")
+    return {name: validate.int_in(bits[name], f"{argument}[{name!r}]", 1, 16) for name in layers}
 
 
 def _quality_of(quality, name):
@@ -113,8 +107,7 @@ def even_steps(ratios, steps):
     """A schedule for :func:`fraction_masks` that reaches ``ratios`` ({layer name: fraction of its
     weights removed in all}) in ``steps`` equal steps: each removes 1 - (1 - r)^(1/steps) of the
     layer's surviving weights, so every step keeps the same share of what is left."""
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    validate.positive_int(steps, "steps")
     if not isinstance(ratios, dict) or not ratios:
         raise ValueError(f"ratios must be a non-empty dict {{layer name: fraction}}, got {ratios!r}")
     step = {name: 1 - (1 - fraction(r, f"ratios[{name!r}]")) ** (1 / steps) for name, r in ratios.items()}

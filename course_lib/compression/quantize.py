@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 from torch.func import functional_call
 
-from ..validate import positive_int
+from ..validate import int_in, positive_int
 from .magnitude import bits_per_layer, prunable_layers
 
 INITS = ("linear", "random", "density")
@@ -89,8 +89,7 @@ def kmeans_1d(values, k, init="linear", iters=50, seed=0):
 def quantize_weight(weight, bits, init="linear", seed=0):
     """k-means weight sharing of one layer's non-zero weights into at most 2^bits - 1 centroids
     (clusters left empty are dropped). Returns :class:`SharedWeights` on the CPU."""
-    if not isinstance(bits, int) or isinstance(bits, bool) or not 1 <= bits <= 16:
-        raise ValueError(f"bits must be an int in [1, 16], got {bits!r}")
+    int_in(bits, "bits", 1, 16)
     w = weight.detach().float().cpu()  # 1-D k-means is cheap; the CPU keeps one code path
     alive = w != 0
     if not alive.any():

@@ -10,7 +10,8 @@ import copy
 import torch
 import torch.nn as nn
 
-from ._checks import check_input, positive_int
+from ..validate import int_in, positive_int
+from ._checks import check_input
 
 
 def _check_pieces(pieces):
@@ -43,8 +44,7 @@ class Maxout(nn.Module):
     def equal(cls, channels, k):
         """``channels`` neurons in units of ``k`` consecutive pieces (k >= 2; channels divisible by k)."""
         positive_int(channels, "channels")
-        if not isinstance(k, int) or isinstance(k, bool) or k < 2:
-            raise ValueError(f"k (pieces per unit) must be an int >= 2, got {k!r}")
+        int_in(k, "k (pieces per unit)", low=2)
         if channels % k:
             raise ValueError(f"channels ({channels}) must be divisible by k ({k}) for units of equal pieces")
         return cls([k] * (channels // k))

@@ -8,7 +8,7 @@ import pandas as pd
 import torch
 
 from .. import config, measure
-from ..validate import fraction, positive_int
+from ..validate import fraction, int_in, positive_int
 from .surgery import dependencies
 
 
@@ -123,8 +123,8 @@ def plan_global(scores, amount, normalise="l2", min_keep=1, cost=None, round_to=
     total = sum(len(s) for s in scores.values())
     if isinstance(amount, float):
         amount = round(fraction(amount, "amount", zero=False) * total)
-    elif not isinstance(amount, int) or isinstance(amount, bool) or not 0 <= amount < total:
-        raise ValueError(f"amount must be an int in [0, {total}) or a fraction in (0, 1), got {amount!r}")
+    else:
+        int_in(amount, "amount", 0, total - 1)
     positive_int(min_keep, "min_keep")
     positive_int(round_to, "round_to")
     costs = _unit_costs(cost, scores)

@@ -60,7 +60,10 @@ def contributions(model, layer, loader, positions=10, batches=None, seed=0, afte
     """
     check_model(model)
     positive_int(positions, "positions")
-    groups = dependencies(model, tuple(next(iter(loader))[0].shape[1:]))
+    first = next(iter(loader), None)
+    if first is None:
+        raise ValueError("loader must yield at least one batch")
+    groups = dependencies(model, tuple(first[0].shape[1:]))
     if layer not in groups:
         raise ValueError(f"layer must be a prunable layer (a producer with a consumer) {list(groups)}, got {layer!r}")
     consumer = model.get_submodule(groups[layer].consumer)
