@@ -7,9 +7,10 @@ import torch
 import torch.nn as nn
 import torch_pruning as tp
 import torchvision
+from scipy.stats import spearmanr
 
-from course_lib.pruning import (filter_norms, l1_norm, l2_norm, n_keep, plan_largest, plan_random,
-                                plan_smallest, plan_table, random_scores)
+from course_lib.pruning import (CRITERIA, agreement, bn_scale, filter_norms, l1_norm, l2_norm, n_keep, nonzero_fraction,
+                                plan_largest, plan_random, plan_smallest, plan_table, random_scores, std_activation)
 
 
 def small_net():
@@ -121,3 +122,50 @@ def test_plans_round_kept_counts():
     assert len(plan_largest(scores, 0.3, round_to=8)["a"]) == len(plan_random(scores, 0.3, round_to=8)["a"]) == 48
     with pytest.raises(ValueError, match="round_to"):
         plan_smallest(scores, 0.3, round_to=0)
+
+
+def test_std_activation_by_hand_and_bn_scale_is_the_batchnorm_gamma():
+    model = small_net().eval()
+    with torch.no_grad():
+        model[1].weight.copy_(torch.tensor([1.0, -2.0, 0.5, 0.0, 3.0, -0.1]))
+    x = torch.randn(10, 3, 6, 6, generator=torch.Generator().manual_seed(1))
+    loader = [(x[:4], torch.zeros(4, dtype=torch.long)), (x[4:], torch.zeros(6, dtype=torch.long))]
+    with torch.no_grad():
+        a = model[:3](x)  # after the BatchNorm and the ReLU
+    expected = a.transpose(0, 1).flatten(1).std(1, unbiased=False)  # over images and positions
+    assert torch.allclose(std_activation(model, ["0"], loader)["0"], expected, atol=1e-5)
+    assert bn_scale(model, ["0"], (3, 6, 6))["0"].tolist() == pytest.approx([1.0, 2.0, 0.5, 0.0, 3.0, 0.1])
+    with pytest.raises(ValueError, match="no BatchNorm after them"):
+        bn_scale(model, ["4"], (3, 6, 6))
+
+
+def test_criteria_by_name():
+    assert {"l1", "l2", "apoz", "mean_activation", "std_activation", "taylor", "hrank", "bn_scale", "random",
+            "oracle"} <= set(CRITERIA)
+    assert CRITERIA["l1"] is l1_norm and CRITERIA["apoz"] is nonzero_fraction
+    model = small_net()
+    assert torch.equal(CRITERIA["l2"](model, ["0"])["0"], l2_norm(model, ["0"])["0"])
+
+
+def test_agreement_is_spearman_per_layer_and_pooled_after_rescaling():
+    gen = torch.Generator().manual_seed(0)
+    reference = {"a": torch.rand(8, generator=gen), "b": 10 * torch.rand(5, generator=gen)}
+    scores = {"a": torch.rand(8, generator=gen), "b": torch.rand(5, generator=gen)}
+    rho = agreement(scores, reference)
+    for name in reference:
+        assert rho[name] == pytest.approx(spearmanr(reference[name], scores[name]).statistic)
+    pooled = torch.cat([scores["a"] / scores["a"].norm(), scores["b"] / scores["b"].norm()])
+    assert rho["all together"] == pytest.approx(spearmanr(torch.cat(list(reference.values())), pooled).statistic)
+    assert agreement(reference, reference)["all together"] < 1  # layers on different scales, each rescaled
+    assert agreement(reference, reference, normalise=None)["all together"] == pytest.approx(1.0)
+    assert all(agreement(reference, reference)[n] == pytest.approx(1.0) for n in reference)
+
+
+@pytest.mark.parametrize("scores, reference, error, words", [
+    ([1.0], {"a": torch.ones(2)}, TypeError, "dicts"),
+    ({"a": torch.ones(2)}, {"b": torch.ones(2)}, ValueError, "same layers"),
+    ({"a": torch.ones(3)}, {"a": torch.ones(2)}, ValueError, "same length"),
+])
+def test_agreement_refuses_bad_arguments(scores, reference, error, words):
+    with pytest.raises(error, match=words):
+        agreement(scores, reference)

@@ -27,8 +27,9 @@ The currency between the pieces:
 from .activations import TAPS, record
 from .batchnorm import recalibrate_bn
 from .loop import history_row, prune_iteratively
-from .criteria import (feature_map_ranks, filter_norms, hrank, l1_norm, l2_norm, mean_activation, nonzero_fraction,
-                       oracle_loss_change, random_scores, taylor, win_fraction)
+from .criteria import (CRITERIA, agreement, bn_scale, feature_map_ranks, filter_norms, hrank, l1_norm, l2_norm,
+                       mean_activation, nonzero_fraction, oracle_loss_change, random_scores, std_activation, taylor,
+                       win_fraction)
 from .figures import plot_coupling, plot_sensitivity
 from .plan import (NORMALISATIONS, n_keep, normalised, plan_global, plan_largest, plan_random, plan_smallest, plan_table,
                    unit_flops)

@@ -13,10 +13,12 @@ Data-driven criteria take their data through ``options`` (e.g. ``loader=...``); 
 """
 import torch
 import torch.nn as nn
+from scipy.stats import spearmanr
 
 from .. import config, train
-from ..validate import check_model, positive_int
+from ..validate import check_model, check_shape, positive_int
 from .activations import record
+from .plan import normalised
 from .surgery import dependencies
 
 
@@ -92,6 +94,31 @@ def mean_activation(model, layers, loader, batches=None, device=None):
     _layers(model, layers)
     return record(model, loader, layers, lambda a, g: a.flatten(2).mean(2).sum(0),
                   tap="activation", batches=batches, device=device, desc="mean activation")
+
+
+def std_activation(model, layers, loader, batches=None, device=None):
+    """Per unit, the standard deviation of its post-activation output (after its BatchNorm and
+    ReLU) over images and positions: the gradually-global poster's sigma(R). A unit whose output
+    hardly varies passes on little the next layer can use. Two passes over ``loader``."""
+    _layers(model, layers)
+    first = mean_activation(model, layers, loader, batches, device)
+    second = record(model, loader, layers, lambda a, g: a.pow(2).flatten(2).mean(2).sum(0),
+                    tap="activation", batches=batches, device=device, desc="std activation")
+    return {name: (second[name] - first[name].pow(2)).clamp_min(0).sqrt() for name in layers}
+
+
+def bn_scale(model, layers, input_shape):
+    """Network slimming (Liu et al. 2017): per unit, |gamma| of the BatchNorm right after the
+    layer, the factor that scales the unit's normalised output. Training with an L1 penalty on
+    the gammas drives the unneeded ones to zero. ``input_shape`` (C, H, W) finds each layer's
+    BatchNorm; a layer without one is a ValueError."""
+    modules = _layers(model, layers)
+    groups = dependencies(model, check_shape(input_shape))
+    missing = [name for name in modules if name not in groups or not groups[name].norms]
+    if missing:
+        raise ValueError(f"layers: {missing} have no BatchNorm after them")
+    all_modules = dict(model.named_modules())
+    return {name: all_modules[groups[name].norms[0]].weight.detach().abs().clone() for name in modules}
 
 
 def win_fraction(model, layers, loader, batches=None, device=None, keep_best=False):
@@ -202,3 +229,31 @@ def oracle_loss_change(model, layers, loader, batches=None, device=None):
                 handle.remove()
         scores[name] = torch.tensor(changes)
     return scores
+
+
+# Every criterion by the name a student searches for. "apoz" is Hu et al.'s average percentage of
+# zeros returned as 1 - APoZ (nonzero_fraction), so that higher = more important, as everywhere here.
+CRITERIA = {"l1": l1_norm, "l2": l2_norm, "apoz": nonzero_fraction, "mean_activation": mean_activation,
+            "std_activation": std_activation, "taylor": taylor, "hrank": hrank, "bn_scale": bn_scale,
+            "wins": win_fraction, "random": random_scores, "oracle": oracle_loss_change}
+
+
+def agreement(scores, reference, normalise="l2"):
+    """How well ``scores`` ({layer: (units,) tensor}) order the units as ``reference`` does (e.g.
+    the oracle's loss changes): Spearman's rank correlation per layer, and pooled over the
+    network ("all together": every layer's ``scores`` rescaled by :func:`normalised` with
+    ``normalise``, as a global ranking compares them, against the ``reference`` values as they
+    are). Returns ``{layer: rho, ..., "all together": rho}``; rho is NaN for a constant layer.
+    """
+    if not isinstance(scores, dict) or not isinstance(reference, dict) or not reference:
+        raise TypeError("scores and reference must be dicts {layer: 1-D tensor of scores}")
+    if set(scores) != set(reference):
+        raise ValueError(f"scores and reference must name the same layers, got {sorted(scores)} and {sorted(reference)}")
+    bad = [n for n in reference if scores[n].shape != reference[n].shape or scores[n].dim() != 1]
+    if bad:
+        raise ValueError(f"scores and reference must hold one 1-D tensor of the same length per layer; differ in {bad}")
+    rescaled = normalised(scores, normalise)
+    rho = {n: float(spearmanr(reference[n], scores[n]).statistic) for n in reference}
+    rho["all together"] = float(spearmanr(torch.cat([reference[n] for n in reference]),
+                                          torch.cat([rescaled[n] for n in reference])).statistic)
+    return rho
