@@ -66,8 +66,9 @@ def test_fine_tune_target_and_accuracy_rows():
     (dict(per_step=1.5), ValueError, "per_step must be a fraction"),
     (dict(steps=0), ValueError, "steps must be a positive int"),
     (dict(criterion="l1"), TypeError, "criterion must be a callable"),
-    (dict(fine_tune=3), TypeError, "fine_tune, target, cost and accept must be callables"),
-    (dict(cost="flops"), TypeError, "fine_tune, target, cost and accept must be callables"),
+    (dict(fine_tune=3), TypeError, "fine_tune, target, cost, accept and observe must be callables"),
+    (dict(cost="flops"), TypeError, "fine_tune, target, cost, accept and observe must be callables"),
+    (dict(observe="print"), TypeError, "fine_tune, target, cost, accept and observe must be callables"),
     (dict(layers=["9"]), ValueError, "layers must be a non-empty list of prunable layers"),
     (dict(model="net"), TypeError, "model must be a torch.nn.Module"),
 ])
@@ -108,3 +109,19 @@ def test_the_loop_ends_when_the_selection_removes_nothing():
     pruned, history, _ = prune_iteratively(net(), l1_norm, SHAPE, per_step=2, steps=5, select=keep_all,
                                            fine_tune=calls.append)
     assert len(history) == 1 and not calls
+
+
+def test_observe_sees_every_step_the_scored_network_its_scores_and_plan():
+    seen = []
+
+    def observe(step, model, scores, plan):  # another criterion scored on the same network
+        assert torch.equal(scores["0"], l1_norm(model, ["0"])["0"])
+        seen.append((step, {n: model.get_submodule(n).weight.shape[0] for n in scores},
+                     {n: len(k) for n, k in plan.items()}))
+
+    _, history, _ = prune_iteratively(net(), l1_norm, SHAPE, per_step=3, steps=3, observe=observe)
+    assert [s for s, _, _ in seen] == [1, 2, 3]
+    # the network observed is the one before the step's surgery: its units minus the plan's are what was cut
+    for (step, units, kept), removed in zip(seen, history["removed"].diff().iloc[1:]):
+        assert sum(units.values()) - sum(kept.values()) == removed == 3
+    assert sum(seen[1][1].values()) == sum(seen[0][1].values()) - 3

@@ -30,7 +30,7 @@ def history_row(model, input_shape, loader=None, latency_batch=None, device=None
 
 def prune_iteratively(model, criterion, input_shape, per_step, steps, select=plan_global, fine_tune=None,
                       loader=None, target=None, layers=None, latency_batch=None, device=None, cost=None,
-                      accept=None):
+                      accept=None, observe=None):
     """Prune a copy of ``model`` step by step; ``model`` itself is not changed.
 
     Each step scores the current network's units with ``criterion(model, layers)``, removes
@@ -50,7 +50,13 @@ def prune_iteratively(model, criterion, input_shape, per_step, steps, select=pla
     ``accept(row)`` (e.g. ``lambda row: row["accuracy"] >= 0.97`` with a validation ``loader``)
     judges each step: a step it rejects is undone, the network before it is returned, its row
     stays in the history with ``accepted`` False, and the loop ends. The loop also ends when
-    the selection removes nothing.
+    the selection removes nothing. Gradually global pruning's stopping rule, "continue while the
+    validation accuracy is at least P_t and return the last network that met it", is
+    ``accept=lambda row: row["accuracy"] >= P_t`` with the validation split as ``loader``.
+
+    ``observe(step, model, scores, plan)`` is called every step after the selection and before
+    the surgery, with the network the scores were computed on: a notebook can score other
+    criteria on the same sequence of networks (it must not change ``model``).
 
     Returns ``(pruned, history, removed)``: the pruned network; a DataFrame, one row per step
     (step 0 = the original) with columns step, removed (units so far), params, FLOPs, bytes,
@@ -63,8 +69,8 @@ def prune_iteratively(model, criterion, input_shape, per_step, steps, select=pla
     for value, name in ((criterion, "criterion"), (select, "select")):
         if not callable(value):
             raise TypeError(f"{name} must be a callable, got {type(value).__name__}")
-    if any(f is not None and not callable(f) for f in (fine_tune, target, cost, accept)):
-        raise TypeError("fine_tune, target, cost and accept must be callables or None")
+    if any(f is not None and not callable(f) for f in (fine_tune, target, cost, accept, observe)):
+        raise TypeError("fine_tune, target, cost, accept and observe must be callables or None")
     pruned = copy.deepcopy(model)
     groups = dependencies(pruned, input_shape)
     layers = list(groups) if layers is None else list(layers)
@@ -84,6 +90,8 @@ def prune_iteratively(model, criterion, input_shape, per_step, steps, select=pla
         plan = select(scores, n) if cost is None else select(scores, n, cost=cost(pruned, layers))
         if all(len(plan.get(name, a)) == len(a) for name, a in alive.items()):
             break  # the selection removes nothing more (e.g. every maxout unit is down to one piece)
+        if observe is not None:
+            observe(step, pruned, scores, plan)
         prune_(pruned, plan, input_shape)
         alive = {name: a[plan[name]] if name in plan else a for name, a in alive.items()}
         if fine_tune is not None:
