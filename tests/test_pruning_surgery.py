@@ -11,7 +11,7 @@ import torchvision
 
 from course_lib.models.lenet import LeNet300100, LeNet5, LeNet5Caffe, LeNet5Classic
 from course_lib.models.vgg import vgg16
-from course_lib.pruning import dependencies, mask_outgoing, prune, prune_
+from course_lib.pruning import dependencies, mask_outgoing, prune, prune_, replace_module
 
 LAYERS = (nn.Conv2d, nn.Linear)
 
@@ -258,3 +258,38 @@ def test_given_groups_prune_as_tracing_does():
     groups = dependencies(model, (1, 8, 8))
     a, b = prune(model, plan, (1, 8, 8)), prune(model, plan, (1, 8, 8), groups=groups)
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_a_replaced_layer_is_traced_and_pruned_like_any_other():
+    """A Linear replaced by its exact factorization Linear(in, r) -> Linear(r, out) (full-rank SVD)
+    computes the same function, and its r units are prunable: removing them equals cutting them."""
+    torch.manual_seed(0)
+    model = LeNet300100().eval()
+    x = torch.randn(4, 1, 28, 28)
+    before = model(x)
+    name = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)][1]  # the 300 -> 100 layer
+    old = model.get_submodule(name)
+    u, s, vh = torch.linalg.svd(old.weight.detach(), full_matrices=False)  # (100, 100), (100,), (100, 300)
+    first, second = nn.Linear(300, 100, bias=False), nn.Linear(100, 100)
+    with torch.no_grad():
+        first.weight.copy_(s[:, None] * vh)
+        second.weight.copy_(u)
+        second.bias.copy_(old.bias)
+    assert replace_module(model, name, nn.Sequential(first, second)) is old
+    assert torch.allclose(model(x), before, atol=1e-5)
+    groups = dependencies(model, (1, 28, 28))
+    assert groups[f"{name}.0"].units == 100 and groups[f"{name}.0"].consumer == f"{name}.1"
+    plan = {f"{name}.0": torch.arange(0, 100, 3)}
+    assert torch.allclose(prune(model, plan, (1, 28, 28))(x), mask_outgoing(model, plan, (1, 28, 28))(x), atol=1e-5)
+
+
+def test_replace_module_refuses_bad_arguments():
+    model = LeNet300100()
+    with pytest.raises(TypeError, match="new must be a torch.nn.Module"):
+        replace_module(model, "classifier.0", "linear")
+    with pytest.raises(ValueError, match="is not a submodule"):
+        replace_module(model, "classifier.99", nn.Identity())
+    with pytest.raises(ValueError, match="qualified name"):
+        replace_module(model, "", nn.Identity())
+    with pytest.raises(TypeError, match="model"):
+        replace_module("model", "a", nn.Identity())

@@ -314,3 +314,23 @@ def mask_outgoing(model, plan, input_shape):
         with torch.no_grad():
             weight[:, removed] = 0
     return masked
+
+
+def replace_module(model, name, new):
+    """Put ``new`` (an ``nn.Module``) in place of ``model``'s submodule ``name`` (a qualified
+    name such as ``"classifier.0"``), in place; returns the module it replaced. For the methods
+    that swap layers (a factorized layer, a folded BatchNorm, a merged block): the result is
+    traced like any chain, so a ``Linear(in, out)`` replaced by ``Sequential(Linear(in, r),
+    Linear(r, out))`` has a prunable layer of ``r`` units."""
+    check_model(model)
+    if not isinstance(new, nn.Module):
+        raise TypeError(f"new must be a torch.nn.Module, got {type(new).__name__}")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be the qualified name of a submodule, got {name!r}")
+    parent_name, _, child = name.rpartition(".")
+    parent = dict(model.named_modules()).get(parent_name)
+    if parent is None or child not in parent._modules:
+        raise ValueError(f"name: {name!r} is not a submodule of the model")
+    old = parent._modules[child]
+    setattr(parent, child, new)
+    return old
