@@ -562,10 +562,10 @@ table
 # %% [markdown]
 # **The accuracy target, and what the test split can check.** The aim is the paper's: the pruned
 # network as accurate as the baseline, here "within 0.5 pp". But 1,000 test digits put about
-# ±1 pp (95 %) of noise on one accuracy (printed above), and the baseline is one training run
-# whose own test accuracy moves by about a point between floating-point paths (on one path we
-# tried it tested 1.1 pp higher than on this machine's). A 0.5 pp check would pass or fail on
-# that noise. So the check is what the digits can resolve, with the two retrainings taken
+# ±1 pp (95 %) of noise on one accuracy (printed above), and the baseline is one training run:
+# the same recipe with another seed, or on a CPU that rounds floating-point sums in another
+# order, trains another network, and the two retrained copies above show how far two runs of one
+# recipe can land apart. A 0.5 pp check would pass or fail on that noise. So the check is what the digits can resolve, with the two retrainings taken
 # together (the method, not one draw of it: per digit, the share of the two copies that get it
 # right; the exact sign-flip test on those per-digit differences, McNemar's test for one copy;
 # see `stats`):
