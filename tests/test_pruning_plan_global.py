@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from course_lib.pruning.plan import plan_global
+from course_lib.pruning.plan import normalised, plan_global
 
 
 def t(*values):
@@ -13,10 +13,10 @@ def removed(plan, scores):
 
 
 @pytest.mark.parametrize("scores, want", [
-    # a: eight units of 2 (l2 norm 5.66, mean 2); b: (1, 1.2) (l2 norm 1.56, mean 1.1)
-    ({"a": t(*[2.0] * 8), "b": t(1.0, 1.2)}, {None: "b", "l2": "a", "mean": "b"}),
-    # a: eight units of 20 (l2 56.6, mean 20); b: (30, 36) (l2 46.9, mean 33)
-    ({"a": t(*[20.0] * 8), "b": t(30.0, 36.0)}, {None: "a", "l2": "a", "mean": "b"}),
+    # a: eight units of 2 (l2 norm 5.66, mean 2, sum 16, max 2); b: (1, 1.2) (l2 norm 1.56, mean 1.1, sum 2.2, max 1.2)
+    ({"a": t(*[2.0] * 8), "b": t(1.0, 1.2)}, {None: "b", "l2": "a", "mean": "b", "sum": "a", torch.max: "b"}),
+    # a: eight units of 20 (l2 56.6, mean 20, sum 160); b: (30, 36) (l2 46.9, mean 33, sum 66)
+    ({"a": t(*[20.0] * 8), "b": t(30.0, 36.0)}, {None: "a", "l2": "a", "mean": "b", "sum": "a"}),
 ])
 def test_each_normalisation_removes_the_unit_it_ranks_lowest(scores, want):
     for normalise, layer in want.items():
@@ -71,3 +71,13 @@ def test_infinite_scores_are_never_removed():
         plan_global(scores, 1)
     five = {"a": torch.tensor([float("inf")] * 5 + [0.1])}
     assert plan_global(five, 1, normalise=None, round_to=2)["a"].tolist() == [0, 1, 2, 3, 4]  # rounding spares them
+
+
+def test_normalised_by_name_or_callable():
+    scores = {"a": t(1, 2, 3), "b": t(0, 0)}
+    assert normalised(scores, "sum")["a"].tolist() == pytest.approx([1 / 6, 2 / 6, 3 / 6])
+    assert normalised(scores, "mean")["a"].tolist() == pytest.approx([0.5, 1.0, 1.5])
+    assert normalised(scores, lambda s: s.max())["a"].tolist() == pytest.approx([1 / 3, 2 / 3, 1.0])
+    assert normalised(scores, "sum")["b"].tolist() == [0, 0]  # an all-zero layer stays zero
+    with pytest.raises(ValueError, match="normalise must be one of .* or a callable"):
+        normalised(scores, "max")

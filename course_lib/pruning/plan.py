@@ -72,19 +72,24 @@ def plan_table(plan, scores):
     return pd.DataFrame(rows)
 
 
-NORMALISATIONS = (None, "l2", "mean")
+NORMALISATIONS = (None, "l2", "mean", "sum")
 
 
 def normalised(scores, normalise="l2"):
     """``{layer: scores}`` with each layer's scores rescaled so that layers compare: ``"l2"``
     divides by the layer's Euclidean norm, Theta / sqrt(sum_j Theta_j^2) (Molchanov et al. 2017),
-    ``"mean"`` by its mean, None leaves them (one of :data:`NORMALISATIONS`). An all-zero layer stays zero."""
+    ``"mean"`` by its mean (the gradually-global poster's division by the layer mean), ``"sum"``
+    by its sum (each unit's share of its layer), None leaves them (:data:`NORMALISATIONS`); or a
+    callable ``fn(layer_scores) -> scale`` (a positive number) divides by what it returns. An
+    all-zero layer stays zero."""
     _ratios(scores, 0.0)  # checks scores
-    if normalise not in NORMALISATIONS:
-        raise ValueError(f"normalise must be one of {NORMALISATIONS}, got {normalise!r}")
+    if normalise not in NORMALISATIONS and not callable(normalise):
+        raise ValueError(f"normalise must be one of {NORMALISATIONS} or a callable, got {normalise!r}")
+    rule = {None: lambda s: 1.0, "l2": torch.linalg.vector_norm, "mean": torch.mean, "sum": torch.sum}.get(
+        normalise, normalise)
     out = {}
     for name, s in scores.items():
-        scale = 1.0 if normalise is None else s.norm() if normalise == "l2" else s.mean()
+        scale = rule(s)
         out[name] = s / scale if scale > 0 else torch.zeros_like(s)
     return out
 
