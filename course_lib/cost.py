@@ -84,6 +84,26 @@ def separable_ratio(n, d_k):
     return Fraction(1, n) + Fraction(1, d_k * d_k)
 
 
+def shuffle_unit_params(m, bottleneck, groups):
+    """Weights of the convs of a stride-1 ShuffleNet v1 unit with M input (= output) channels: two
+    grouped 1x1 convs (M -> bottleneck -> M, M * bottleneck / groups weights each) and a 3x3
+    depthwise conv (9 * bottleneck). BatchNorm parameters are not included. groups must divide
+    m and bottleneck."""
+    _positive(m=m, bottleneck=bottleneck, groups=groups)
+    for name, value in (("m", m), ("bottleneck", bottleneck)):
+        if value % groups:
+            raise ValueError(f"groups must divide {name} = {value}, got {groups}")
+    return 2 * m * bottleneck // groups + depthwise_params(bottleneck, 3)
+
+
+def shuffle_unit_macs(m, bottleneck, groups, d_f):
+    """Multiply-adds of a stride-1 ShuffleNet v1 unit on a D_F x D_F map:
+    (2 * M * bottleneck / groups + 9 * bottleneck) * D_F * D_F, the paper's hw(2cm/g + 9m).
+    The channel shuffle and the residual add cost no multiply-adds."""
+    _positive(d_f=d_f)
+    return shuffle_unit_params(m, bottleneck, groups) * d_f * d_f
+
+
 def _fire_args(m, s1x1, e1x1, e3x3):
     _positive(m=m, s1x1=s1x1, e1x1=e1x1, e3x3=e3x3)
     if s1x1 >= e1x1 + e3x3:

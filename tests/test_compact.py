@@ -1,5 +1,6 @@
 """SqueezeNet and MobileNet-v1 builders against independent counts: torchvision's squeezenet1_0,
-FlopCounterMode and the papers' published totals; Fire / separable blocks; bad arguments."""
+FlopCounterMode and the papers' published totals; Fire / separable blocks; ShuffleNet v1's channel
+shuffle against numpy and its unit against the paper's cost formula; bad arguments."""
 import math
 from fractions import Fraction
 
@@ -13,9 +14,10 @@ from torch.nn.utils import prune
 from course_lib import cost
 from course_lib.checks import nb02
 from course_lib.measure import count_params, flop_counter, layer_table
-from course_lib.models.compact import (DEEP_COMPRESSION_DENSITY, SQUEEZENET_V10, Fire, MobileNetV1, SqueezeNet,
-                                       mobilenet_v1, pruned_squeezenet_params, separable_conv, squeezenet,
-                                       squeezenet_table)
+from course_lib.models import compact
+from course_lib.models.compact import (DEEP_COMPRESSION_DENSITY, SQUEEZENET_V10, Fire, MobileNetV1, ShuffleUnit,
+                                       SqueezeNet, channel_shuffle, mobilenet_v1, pruned_squeezenet_params,
+                                       separable_conv, squeezenet, squeezenet_table)
 
 SMALL_SQUEEZE = ("M", (8, 16, 16), "M", (8, 32, 32))
 SMALL_MOBILE = ((16, 2), (32, 2))
@@ -137,6 +139,89 @@ def test_fire_and_separable_shapes():
     assert block.depthwise.groups == 6 and block.depthwise.bias is None
 
 
+@pytest.mark.parametrize("channels, groups", [(12, 3), (12, 4), (240, 3), (8, 2), (7, 7)])
+def test_channel_shuffle_is_the_permutation_that_interleaves_groups(channels, groups):
+    x = torch.randn(2, channels, 3, 5)
+    shuffled = channel_shuffle(x, groups)
+    a = x.numpy()  # independent: numpy's reshape and transpose of the channel axis
+    expected = a.reshape(2, groups, channels // groups, 3, 5).transpose(0, 2, 1, 3, 4).reshape(2, channels, 3, 5)
+    np.testing.assert_array_equal(shuffled.numpy(), expected)
+    assert torch.equal(shuffled, nn.ChannelShuffle(groups)(x))  # PyTorch's own operator
+    per_group = channels // groups
+    order = channel_shuffle(torch.arange(channels).reshape(1, channels, 1, 1), groups).flatten().tolist()
+    assert sorted(order) == list(range(channels))  # a permutation: nothing lost, nothing repeated
+    assert order == [i * per_group + j for j in range(per_group) for i in range(groups)]
+    for start in range(0, channels, groups):  # every run of `groups` channels holds one of each group
+        assert sorted(c // per_group for c in order[start:start + groups]) == list(range(groups))
+    assert torch.equal(channel_shuffle(shuffled, per_group), x)  # shuffling by C / g undoes it
+
+
+def test_channel_shuffle_with_one_group_is_the_identity():
+    x = torch.randn(3, 5, 4, 4)
+    assert torch.equal(channel_shuffle(x, 1), x)
+    assert torch.equal(channel_shuffle(x, 5), x)  # one channel per group: nothing to interleave
+
+
+@pytest.mark.parametrize("channels, groups, bottleneck, side", [
+    (240, 3, 60, 28), (24, 1, 6, 7), (48, 4, 12, 5), (96, 8, 24, 14), (60, 3, 30, 9)])
+def test_shuffle_unit_macs_are_the_papers_formula_and_flop_counters(channels, groups, bottleneck, side):
+    unit = ShuffleUnit(channels, channels, groups, bottleneck=None if bottleneck == channels // 4 else bottleneck)
+    c, m, g = channels, bottleneck, groups
+    formula = side * side * (2 * c * m // g + 9 * m)  # the paper's hw(2cm/g + 9m)
+    assert cost.shuffle_unit_macs(c, m, g, side) == formula
+    total, _ = flop_counter(unit, (c, side, side))  # FlopCounterMode: FLOPs = 2 x MACs
+    assert total == 2 * formula
+    assert layer_table(unit, (c, side, side))["MACs"].sum() == formula  # counted from output shapes
+    assert unit(torch.randn(2, c, side, side)).shape == (2, c, side, side)
+
+
+@pytest.mark.parametrize("channels, groups, bottleneck", [(240, 3, 60), (48, 4, 12), (60, 3, 30)])
+def test_shuffle_unit_params_are_counted_independently(channels, groups, bottleneck):
+    c, m, g = channels, bottleneck, groups
+    unit = ShuffleUnit(c, c, g, bottleneck=m)
+    weights = c * m // g + 3 * 3 * m + m * c // g  # grouped 1x1, depthwise 3x3, grouped 1x1
+    assert cost.shuffle_unit_params(c, m, g) == weights
+    assert count_params(unit) == weights + 2 * (m + m + c)  # + BatchNorm's scale and shift
+    assert count_params(ShuffleUnit(c, c, 1, bottleneck=m)) - count_params(unit) == 2 * c * m * (g - 1) // g
+
+
+def test_shuffle_lets_every_output_channel_see_every_input_group(monkeypatch):
+    def input_groups_seen(unit):
+        x = torch.randn(2, 12, 6, 6, requires_grad=True)
+        unit(x)[:, 1].sum().backward()  # output channel 1: in the first group of the last grouped conv
+        return [bool(x.grad[:, 4 * k:4 * (k + 1)].abs().sum() > 0) for k in range(3)]
+
+    torch.manual_seed(0)
+    unit = ShuffleUnit(12, 12, groups=3, bottleneck=9).eval()  # 3 bottleneck channels per group, one for each group
+    assert input_groups_seen(unit) == [True, True, True]
+    monkeypatch.setattr(compact, "channel_shuffle", lambda x, groups: x)  # the same unit without the shuffle
+    assert input_groups_seen(unit) == [True, False, False]
+
+
+def test_shuffle_unit_adds_its_input_at_stride_1():
+    unit = ShuffleUnit(12, 12, groups=3).eval()
+    nn.init.zeros_(unit.bn3.weight)  # the branch now outputs bn3's shift, zero: only the shortcut is left
+    x = torch.randn(2, 12, 6, 6)
+    with torch.no_grad():
+        assert torch.equal(unit(x), torch.relu(x))
+
+
+def test_shuffle_unit_at_stride_2_concatenates_the_pooled_input():
+    c_in, c_out, groups, side = 24, 240, 3, 28
+    unit = ShuffleUnit(c_in, c_out, groups, stride=2).eval()
+    x = torch.randn(2, c_in, side, side)
+    with torch.no_grad():
+        out = unit(x)
+    assert out.shape == (2, c_out, 14, 14)
+    pooled = nn.functional.avg_pool2d(x, 3, stride=2, padding=1)
+    assert torch.equal(out[:, :c_in], torch.relu(pooled))
+    m = c_out // 4
+    macs = c_in * m // groups * side ** 2 + 9 * m * 14 ** 2 + m * (c_out - c_in) // groups * 14 ** 2
+    assert flop_counter(unit, (c_in, side, side))[0] == 2 * macs  # the pool does no multiply-adds
+    assert count_params(unit) == c_in * m // groups + 9 * m + m * (c_out - c_in) // groups + 2 * (2 * m + c_out - c_in)
+    assert unit(torch.randn(1, c_in, 27, 27)).shape == (1, c_out, 14, 14)  # odd sides round up
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: Fire(0, 16, 64, 64), "in_channels must be a positive int"),
     (lambda: Fire(96, 16, -64, 64), "expand1x1 must be a positive int"),
@@ -155,6 +240,20 @@ def test_fire_and_separable_shapes():
     (lambda: mobilenet_v1(cfg=(64,)), "cfg items must be \\(out_channels, stride\\)"),
     (lambda: squeezenet(stem_stride=3), "stride must be 1 or 2"),
     (lambda: mobilenet_v1(stem_stride=0), "stride must be 1 or 2"),
+    (lambda: channel_shuffle(torch.zeros(1, 6, 2, 2), 4), "groups must divide the 6 channels of x"),
+    (lambda: channel_shuffle(torch.zeros(1, 6, 2, 2), 0), "groups must be a positive int"),
+    (lambda: channel_shuffle(torch.zeros(6, 2, 2), 2), "x must have shape \\(N, C, H, W\\)"),
+    (lambda: ShuffleUnit(0, 24), "in_channels must be a positive int"),
+    (lambda: ShuffleUnit(24, 24, groups=True), "groups must be a positive int"),
+    (lambda: ShuffleUnit(24, 24, bottleneck=0), "bottleneck must be a positive int"),
+    (lambda: ShuffleUnit(24, 24, stride=3), "stride must be 1 or 2"),
+    (lambda: ShuffleUnit(24, 48), "out_channels must equal in_channels = 24 at stride 1"),
+    (lambda: ShuffleUnit(24, 24, stride=2), "out_channels must exceed in_channels = 24 at stride 2"),
+    (lambda: ShuffleUnit(240, 240, groups=7), "groups must divide in_channels = 240"),
+    (lambda: ShuffleUnit(24, 24, groups=4, bottleneck=6), "groups must divide bottleneck = 6"),
+    (lambda: ShuffleUnit(24, 54, groups=4, stride=2, bottleneck=8),
+     "groups must divide out_channels - in_channels = 30"),
+    (lambda: ShuffleUnit(24, 24)(torch.zeros(1, 12, 4, 4)), "ShuffleUnit expects input of shape \\(N, 24, H, W\\)"),
 ])
 def test_bad_arguments_raise_value_error(call, message):
     with pytest.raises(ValueError, match=message):
@@ -162,6 +261,8 @@ def test_bad_arguments_raise_value_error(call, message):
 
 
 def test_bad_types_and_inputs():
+    with pytest.raises(TypeError, match="x must be a torch.Tensor"):
+        channel_shuffle(np.zeros((1, 6, 2, 2)), 2)
     with pytest.raises(TypeError, match="separable must be a bool"):
         MobileNetV1(separable=1)
     with pytest.raises(TypeError, match="final_relu must be a bool"):

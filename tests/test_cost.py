@@ -95,6 +95,10 @@ def test_traffic_and_arithmetic_intensity():
     (lambda: cost.pruned_params(100, 0.5, biases=-1), "biases must be a non-negative int"),
     (lambda: cost.conv_traffic(4, 4, 3, 0), "d_f must be a positive int"),
     (lambda: cost.depthwise_traffic(4, 3, 5, bytes_per_value=0), "bytes_per_value must be a positive int"),
+    (lambda: cost.shuffle_unit_params(240, 60, 0), "groups must be a positive int"),
+    (lambda: cost.shuffle_unit_params(240, 60, 7), "groups must divide m = 240"),
+    (lambda: cost.shuffle_unit_params(24, 6, 4), "groups must divide bottleneck = 6"),
+    (lambda: cost.shuffle_unit_macs(240, 60, 3, 0), "d_f must be a positive int"),
 ])
 def test_bad_arguments_raise_value_error(call, message):
     with pytest.raises(ValueError, match=message):

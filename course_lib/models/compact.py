@@ -1,5 +1,6 @@
-"""Compact architectures: SqueezeNet's Fire module (Iandola et al. 2016) and MobileNet-v1's
-depthwise-separable convolution (Howard et al. 2017).
+"""Compact architectures: SqueezeNet's Fire module (Iandola et al. 2016), MobileNet-v1's
+depthwise-separable convolution (Howard et al. 2017) and ShuffleNet v1's unit with its channel
+shuffle (Zhang et al. 2018).
 
 ``squeezenet()`` at its defaults is SqueezeNet v1.0 exactly as ``torchvision.models.squeezenet1_0``
 (1,248,424 parameters, same module names, loads its state_dict). ``mobilenet_v1()`` follows Table 1
@@ -320,3 +321,74 @@ class MobileNetV1(nn.Module):
 def mobilenet_v1(**kwargs):
     """MobileNet v1; keyword arguments as for :class:`MobileNetV1`."""
     return MobileNetV1(**kwargs)
+
+
+def channel_shuffle(x, groups):
+    """ShuffleNet's channel shuffle: (N, C, H, W) -> (N, C, H, W) with the channels reordered so
+    that every group of the next grouped convolution reads channels of every group of the last one.
+
+    View the C channels as a (groups, C // groups) matrix, transpose it, flatten it: channel
+    ``i * (C // groups) + j`` (the j-th of group i) moves to position ``j * groups + i``. A copy of
+    the data, no arithmetic; ``groups=1`` changes nothing.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor of shape (N, C, H, W), got {type(x).__name__}")
+    if x.dim() != 4:
+        raise ValueError(f"x must have shape (N, C, H, W), got {tuple(x.shape)}")
+    n, c, h, w = x.shape
+    if c % positive_int(groups, "groups"):
+        raise ValueError(f"groups must divide the {c} channels of x, got {groups}")
+    return x.reshape(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+
+class ShuffleUnit(nn.Module):
+    """ShuffleNet v1's unit (Zhang et al. 2018, Fig. 2b and 2c); convs without bias.
+
+    branch: grouped 1x1 conv to ``bottleneck`` channels + BN + ReLU, channel shuffle, 3x3
+    depthwise conv (stride ``stride``) + BN, grouped 1x1 conv + BN (no ReLU after the depthwise conv).
+    stride 1: (N, C, H, W) -> (N, C, H, W), out_channels = in_channels: ReLU(x + branch(x)).
+    stride 2: (N, C_in, H, W) -> (N, C_out, ceil(H/2), ceil(W/2)), out_channels > in_channels:
+    ReLU(concat(3x3/2 average pool of x, branch(x))), the branch giving C_out - C_in channels.
+    ``bottleneck`` defaults to out_channels // 4, as in the paper; ``groups`` must divide
+    in_channels, bottleneck and the branch's output channels.
+    """
+
+    is_layer = True
+
+    def __init__(self, in_channels, out_channels, groups=3, stride=1, bottleneck=None):
+        super().__init__()
+        positive_int(in_channels, "in_channels")
+        positive_int(out_channels, "out_channels")
+        positive_int(groups, "groups")
+        self.stride = _stride(stride)
+        bottleneck = positive_int(out_channels // 4 if bottleneck is None else bottleneck, "bottleneck")
+        if stride == 1 and out_channels != in_channels:
+            raise ValueError(f"out_channels must equal in_channels = {in_channels} at stride 1 "
+                             f"(the unit adds its input), got {out_channels}")
+        if stride == 2 and out_channels <= in_channels:
+            raise ValueError(f"out_channels must exceed in_channels = {in_channels} at stride 2 "
+                             f"(the unit concatenates its pooled input), got {out_channels}")
+        branch_out = out_channels - in_channels if stride == 2 else out_channels
+        for name, channels in (("in_channels", in_channels), ("bottleneck", bottleneck),
+                               ("out_channels - in_channels" if stride == 2 else "out_channels", branch_out)):
+            if channels % groups:
+                raise ValueError(f"groups must divide {name} = {channels}, got {groups}")
+        self.in_channels, self.groups = in_channels, groups
+        self.group_conv1 = nn.Conv2d(in_channels, bottleneck, 1, groups=groups, bias=False)
+        self.bn1 = nn.BatchNorm2d(bottleneck)
+        self.depthwise = nn.Conv2d(bottleneck, bottleneck, 3, stride=stride, padding=1, groups=bottleneck,
+                                   bias=False)
+        self.bn2 = nn.BatchNorm2d(bottleneck)
+        self.group_conv2 = nn.Conv2d(bottleneck, branch_out, 1, groups=groups, bias=False)
+        self.bn3 = nn.BatchNorm2d(branch_out)
+        self.pool = nn.AvgPool2d(3, stride=2, padding=1) if stride == 2 else None
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        check_input(x, "ShuffleUnit", channels=self.in_channels, min_size=1)
+        out = self.relu(self.bn1(self.group_conv1(x)))
+        out = self.bn2(self.depthwise(channel_shuffle(out, self.groups)))
+        out = self.bn3(self.group_conv2(out))
+        if self.pool is None:
+            return self.relu(x + out)
+        return self.relu(torch.cat([self.pool(x), out], dim=1))

@@ -1,11 +1,12 @@
 # %% [markdown]
-# # 02 · Compact architectures: SqueezeNet's Fire module and depthwise-separable convolution
+# # 02 · Compact architectures: SqueezeNet's Fire module, depthwise-separable convolution and ShuffleNet
 #
 # Pruning and quantization shrink a network after it is designed. The other route is to **design
 # it small**: SqueezeNet (Iandola et al., *SqueezeNet: AlexNet-level accuracy with 50x fewer
 # parameters and <0.5MB model size*, 2016) and MobileNet (Howard et al., *MobileNets: efficient
 # convolutional neural networks for mobile vision applications*, 2017) replace the expensive
-# $3\times3$ convolution by cheaper building blocks. Both papers argue with counts; we recompute
+# $3\times3$ convolution by cheaper building blocks; ShuffleNet (Zhang et al. 2018) then makes
+# MobileNet's $1\times1$ convolutions cheaper too. The papers argue with counts; we recompute
 # every count from real modules, and then ask what the counts do *not* tell us: the time on a CPU.
 #
 # **Learning goals.** You can
@@ -14,7 +15,9 @@
 # 3. derive the cost ratio $1/N + 1/D_K^2$ of a depthwise-separable convolution and check it
 #    against counted multiply-adds;
 # 4. explain, with arithmetic intensity, why the measured speed-up is much smaller than that ratio;
-# 5. compare a SqueezeNet-style, a MobileNet-style and a LeNet-5 network on accuracy, parameters
+# 5. derive the cost $hw(2cm/g + 9m)$ of ShuffleNet's unit (grouped $1\times1$ convolutions and a
+#    channel shuffle), and explain why ShuffleNet v2 gave the groups up for measured speed;
+# 6. compare a SqueezeNet-style, a MobileNet-style and a LeNet-5 network on accuracy, parameters
 #    and latency.
 #
 # Counting conventions: **params** = all parameters (weights and biases); **MACs** (multiply-adds)
@@ -24,18 +27,21 @@
 # %%
 import itertools
 import math
+import statistics
 from fractions import Fraction
 
 import matplotlib.pyplot as plt
 import pandas as pd
+import torch
 import torch.nn as nn
 import torchvision
 from IPython.display import display
 
 from course_lib import config, cost, data, measure, train, viz
 from course_lib.checks import nb02
-from course_lib.models.compact import (DEEP_COMPRESSION_DENSITY, SQUEEZENET_V10, Fire, mobilenet_v1,
-                                       pruned_squeezenet_params, separable_conv, squeezenet, squeezenet_table)
+from course_lib.models.compact import (DEEP_COMPRESSION_DENSITY, SQUEEZENET_V10, DepthwiseSeparable, Fire,
+                                       ShuffleUnit, channel_shuffle, mobilenet_v1, pruned_squeezenet_params,
+                                       separable_conv, squeezenet, squeezenet_table)
 from course_lib.models.lenet import LeNet5
 from course_lib.notebook import show_source
 from course_lib.widgets import separable_explorer
@@ -420,7 +426,161 @@ print("the median measured speed-up stays well below the theoretical one, and in
 separable_explorer(m=64, n=64, d_k=3, d_f=28)
 
 # %% [markdown]
-# ## 7. Small compact networks on MNIST
+# ## 7. ShuffleNet: grouped 1×1 convolutions and a channel shuffle
+#
+# Sections 5 and 6 left almost all of a separable block's multiply-adds in its pointwise
+# convolution: $N/(N + D_K^2)$ of them. ShuffleNet v1 (Zhang et al., *ShuffleNet: an extremely efficient
+# convolutional neural network for mobile devices*, CVPR 2018) makes the $1\times1$ convolutions
+# cheaper too, by **grouping** them. A convolution with $g$ groups splits its $M$ input and $N$
+# output channels into $g$ groups and connects each output group only to its own input group: every
+# output channel reads $M/g$ channels, so the weights and the multiply-adds per pixel fall from
+# $M N$ to $M N / g$.
+#
+# Stack two grouped convolutions and output group $k$ sees input group $k$ only: the network falls
+# apart into $g$ narrow networks that never exchange information. The **channel shuffle** mends
+# this: write the $C$ channels as a $g \times C/g$ matrix (one row per group), transpose it, and
+# read it out again; the next layer's groups then each hold channels from every group (once $C/g \ge g$).
+# It moves data and computes nothing.
+
+# %%
+show_source(channel_shuffle)
+labels = torch.arange(12).reshape(1, 12, 1, 1)  # 12 channels, channel i holds the number i
+print("channels before the shuffle:", labels.flatten().tolist())
+print("after channel_shuffle(x, 3): ", channel_shuffle(labels, 3).flatten().tolist())
+assert torch.equal(channel_shuffle(labels, 3), nn.ChannelShuffle(3)(labels))  # PyTorch's operator agrees
+print("FLOPs FlopCounterMode counts in a shuffle of 240 channels on a 28x28 map:",
+      measure.flop_counter(nn.ChannelShuffle(3), (240, 28, 28))[0])
+
+# %% [markdown]
+# The **ShuffleNet unit** (the paper's Fig. 2b) is a bottleneck with a shortcut. On an $h\times w$ map
+# with $c$ channels: a grouped $1\times1$ convolution to $m$ bottleneck channels (the paper takes
+# $m = c/4$) with BN and ReLU, the shuffle, a $3\times3$ depthwise convolution with BN (no ReLU),
+# a grouped $1\times1$ convolution back to $c$ channels with BN, the input added, ReLU. Counting
+# as in section 5:
+#
+# $$hw\Big(\underbrace{\frac{c\,m}{g}}_{1\times1,\ \text{grouped}} + \underbrace{9m}_{\text{depthwise}}
+#   + \underbrace{\frac{m\,c}{g}}_{1\times1,\ \text{grouped}}\Big) = hw\Big(\frac{2cm}{g} + 9m\Big),$$
+#
+# the paper's count (it calls multiply-adds FLOPs). The shuffle and the addition add no term.
+# (To halve the map, the paper's Fig. 2c gives the depthwise convolution stride 2 and replaces the
+# addition by concatenation with a $3\times3$ average pool of the input: `ShuffleUnit(..., stride=2)`.)
+
+# %%
+show_source(ShuffleUnit)
+show_source(cost.shuffle_unit_macs)
+
+# %% [markdown]
+# We count the unit for $g = 1$ to $4$ with 240 channels on a 28×28 map, beside a MobileNet block
+# (`DepthwiseSeparable`, depthwise $3\times3$ and pointwise $1\times1$, each with BN and ReLU) and
+# torchvision's ShuffleNet v2 unit (below) of the same width: formula against `FlopCounterMode`.
+
+# %%
+CHANNELS, SIDE = 240, 28
+v2_unit = torchvision.models.shufflenetv2.InvertedResidual(CHANNELS, CHANNELS, 1)
+blocks = {"MobileNet block": DepthwiseSeparable(CHANNELS, CHANNELS),
+          **{f"ShuffleNet v1 unit, g={g}": ShuffleUnit(CHANNELS, CHANNELS, groups=g) for g in (1, 2, 3, 4)},
+          "ShuffleNet v2 unit": v2_unit}
+half = CHANNELS // 2  # the v2 unit's branch: 1x1, 3x3 depthwise, 1x1 on half of the channels
+formula = [cost.separable_macs(CHANNELS, CHANNELS, 3, SIDE),
+           *(cost.shuffle_unit_macs(CHANNELS, CHANNELS // 4, g, SIDE) for g in (1, 2, 3, 4)),
+           cost.pointwise_macs(half, half, SIDE) + cost.separable_macs(half, half, 3, SIDE)]
+units = pd.DataFrame({"block": list(blocks), "params": [measure.count_params(b) for b in blocks.values()],
+                      "MACs (formula)": formula,
+                      "MACs (FlopCounterMode / 2)": [measure.flop_counter(b, (CHANNELS, SIDE, SIDE))[0] // 2
+                                                     for b in blocks.values()]})
+assert (units["MACs (formula)"] == units["MACs (FlopCounterMode / 2)"]).all()
+units["MACs / MobileNet block's"] = (units["MACs (formula)"] / units["MACs (formula)"][0]).round(3)
+units
+
+# %% [markdown]
+# Now the time: one image, one thread, the same `measure.latency` as in section 6, every block
+# measured in five interleaved rounds (so that a busy moment of the machine slows all of them alike),
+# the median of the rounds kept. Only ratios taken in this one run are compared.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+unit_ms = {name: [] for name in blocks}
+for _ in range(5):
+    for name, block in blocks.items():
+        unit_ms[name].append(measure.latency(block, (CHANNELS, SIDE, SIDE), repeats=10, warmup=2, threads=1)["median_ms"])
+timed = units[["block", "MACs (formula)", "MACs / MobileNet block's"]].copy()
+timed["ms"] = [statistics.median(unit_ms[name]) for name in blocks]
+timed["time / MobileNet block's"] = timed["ms"] / timed["ms"][0]
+timed["GMAC/s"] = timed["MACs (formula)"] / timed["ms"] / 1e6
+fig, ax = plt.subplots(figsize=(9, 3.4))
+x = range(len(timed))
+ax.bar([i - 0.2 for i in x], timed["MACs / MobileNet block's"], width=0.4, color="lightgrey", label="multiply-adds")
+ax.bar([i + 0.2 for i in x], timed["time / MobileNet block's"], width=0.4, color="tab:purple", label="measured time")
+ax.axhline(1, color="black", lw=0.8)
+ax.set_xticks(list(x), [name.replace("ShuffleNet ", "").replace(", ", "\n") for name in timed["block"]], fontsize=8)
+ax.set_ylabel("relative to the MobileNet block")
+ax.set_title(f"{CHANNELS} channels in and out, {SIDE}x{SIDE} map, one image, one thread")
+ax.legend(fontsize=8, loc="upper center")
+plt.tight_layout()
+plt.show()
+g3 = timed.set_index("block").loc["ShuffleNet v1 unit, g=3"]
+fewer_macs, faster = 1 / g3["MACs / MobileNet block's"], 1 / g3["time / MobileNet block's"]
+print(f"the v1 unit with g=3 does {fewer_macs:.1f}x fewer multiply-adds than the MobileNet block "
+      f"and runs {faster:.1f}x faster on this CPU")
+timed.round(3)
+
+# %% [markdown]
+# What to read in the table (your numbers will differ; compare the two ratio columns):
+#
+# * The multiply-adds fall with every step of $g$, the time far less: the GMAC/s column drops as
+#   $g$ grows. A grouped $1\times1$ convolution is $g$ small matrix multiplications instead of one
+#   large one, and it still reads and writes the whole input and output maps; fewer multiply-adds
+#   per byte moved is the low arithmetic intensity of section 6 again.
+# * The shuffle costs no multiply-adds, but it copies the bottleneck map once more, and the
+#   addition and the ReLUs read and write maps too: time that no count sees.
+# * The v2 unit does more multiply-adds than the v1 unit with $g = 3$, but runs them at a higher
+#   rate: its $1\times1$ convolutions are dense and as wide in as out.
+
+# %% [markdown]
+# ### ShuffleNet v2: designed by measured speed
+#
+# Ma et al. (*ShuffleNet V2: practical guidelines for efficient CNN architecture design*, ECCV
+# 2018) start from this section's observation: FLOPs are an *indirect* measure, and speed also
+# depends on memory access cost and on how much of the work can run in parallel. They measured speed
+# directly, on a GPU and an ARM phone processor, and derived four guidelines from controlled
+# experiments:
+#
+# 1. equal channel width minimises memory access cost (for a given number of FLOPs, a $1\times1$
+#    convolution moves the fewest bytes when its input and output are equally wide);
+# 2. excessive group convolution increases memory access cost: the grouped $1\times1$ convolutions
+#    of v1;
+# 3. network fragmentation (many small operators and branches in a unit) reduces the degree of
+#    parallelism;
+# 4. element-wise operations (ReLU, additions, biases) are not negligible, although they count no FLOPs.
+#
+# The v2 unit follows them. A **channel split** sends half of the channels through unchanged and
+# the other half through a dense (not grouped) $1\times1$ convolution, a $3\times3$ depthwise
+# convolution and another $1\times1$ convolution, all of the same width; the halves are
+# concatenated, not added, and then shuffled so that the next unit mixes them. (To halve the map,
+# both branches read the whole input and the channels double.) v2 was chosen because it *ran*
+# faster on the devices it targets, not because it counted fewer FLOPs: the course's lesson that
+# counts are not time. torchvision's ShuffleNet v2 at width 1.0, built without weights (nothing is
+# downloaded), beside MobileNet v1:
+
+# %%
+shufflenet_v2 = torchvision.models.shufflenet_v2_x1_0(weights=None)
+mobilenet = mobilenet_v1()
+counts = {name: (measure.count_params(model), measure.flop_counter(model, (3, 224, 224))[0] // 2)
+          for name, model in (("ShuffleNet v2 1.0x", shufflenet_v2), ("MobileNet v1 1.0", mobilenet))}
+for name, (params, mult_adds) in counts.items():
+    print(f"{name:>18}: {params:>9,} params, {mult_adds:>11,} mult-adds per 224x224 image")
+(v2_params, v2_macs), (v1_params, v1_macs) = counts.values()
+print(f"ShuffleNet v2 has {v2_params / v1_params:.0%} of MobileNet v1's parameters "
+      f"and {v2_macs / v1_macs:.0%} of its mult-adds")
+
+# %% [markdown]
+# The whole family shares one idea: separate the mixing of channels from the filtering in space.
+# Xception (Chollet, *Xception: deep learning with depthwise separable convolutions*, CVPR 2017)
+# takes it to the extreme: it reads an Inception module as a step between a regular convolution and
+# a depthwise-separable one, and builds the whole network from depthwise-separable convolutions.
+
+# %% [markdown]
+# ## 8. Small compact networks on MNIST
 #
 # The same designs, scaled down, trained on the offline MNIST subset beside the modern LeNet-5 of
 # notebook 01: a SqueezeNet v1.0 with the paper's layout at width 0.25 (conv1 keeps stride 2; we
@@ -503,7 +663,7 @@ print("all three above 80 % test accuracy (LeNet-5 above 90 %); the MobileNet-st
 # hundreds of channels dominate both the parameters and the work.
 
 # %% [markdown]
-# ## 8. The papers' numbers beside ours
+# ## 9. The papers' numbers beside ours
 #
 # | quantity | paper | ours | gap |
 # |---|---|---|---|
@@ -514,6 +674,7 @@ print("all three above 80 % test accuracy (LeNet-5 above 90 %); the MobileNet-st
 # | MobileNet params, mult-adds | 4.2 M, 569 M | 4.23 M, 569 M | none |
 # | Conv MobileNet | 29.3 M, 4,866 M | 29.3 M, 4,867 M | rounding |
 # | separable speed-up, one layer | $1/(1/N + 1/D_K^2)$ ≈ 8–9 | measured well below; can be < 1 for narrow layers | memory-bound depthwise conv |
+# | ShuffleNet v1 unit, mult-adds | $hw(2cm/g + 9m)$ | = `FlopCounterMode` | none |
 
 # %% [markdown]
 # ## Exercises
