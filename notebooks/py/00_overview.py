@@ -263,7 +263,7 @@ print("the loop kept the accuracy above 90 %, and the masked file is larger than
 # %%
 COURSE = [("00", "overview", "why and how to compress; how we measure"),
           ("01", "LeNet-5 anatomy", "counting parameters, connections and FLOPs of a real network"),
-          ("02", "compact architectures", "SqueezeNet's Fire module, depthwise-separable convolutions"),
+          ("02", "compact architectures", "SqueezeNet's Fire module, depthwise-separable convolutions, ShuffleNet"),
           ("03", "L1-norm filter pruning", "Li et al. 2016: physical filter removal, sensitivity analysis"),
           ("04", "Taylor pruning", "Molchanov et al. 2016: VGG-16 cats vs dogs transfer model"),
           ("05", "ThiNet", "Luo et al. 2017: pruning by next-layer reconstruction"),
