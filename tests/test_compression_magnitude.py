@@ -2,6 +2,7 @@ import copy
 
 import pytest
 import torch
+import torch.nn.utils.prune as torch_prune
 from torch.utils.data import DataLoader, TensorDataset
 
 from course_lib import train
@@ -73,6 +74,23 @@ def test_fraction_masks_remove_that_share_of_the_survivors():
     second = M.fraction_masks(model, {"features.0": 0.5}, first)
     assert int(second["features.0"].sum()) == 125 and torch.equal(first["features.0"] & second["features.0"],
                                                                  second["features.0"])
+
+
+def test_fraction_masks_rank_by_any_per_connection_scores_as_torch_prune_does():
+    torch.manual_seed(0)
+    model = LeNet5Caffe()
+    w = model.classifier[1].weight.detach()
+    same = M.fraction_masks(model, {"classifier.1": 0.7}, scores={"classifier.1": w.abs()})
+    assert torch.equal(same["classifier.1"], M.fraction_masks(model, {"classifier.1": 0.7})["classifier.1"])
+    scores = torch.rand(w.shape, generator=torch.Generator().manual_seed(1))
+    ours = M.fraction_masks(model, {"classifier.1": 0.7}, scores={"classifier.1": scores})["classifier.1"]
+    layer = copy.deepcopy(model.classifier[1])
+    torch_prune.l1_unstructured(layer, "weight", amount=round(0.7 * w.numel()), importance_scores=scores)
+    assert torch.equal(ours, layer.weight_mask.bool())
+    with pytest.raises(ValueError, match="scores must be None or a dict"):
+        M.fraction_masks(model, {"classifier.1": 0.7}, scores={"classifier.1": torch.ones(3)})
+    with pytest.raises(ValueError, match="scores must be None or a dict"):
+        M.fraction_masks(model, {"classifier.1": 0.7}, scores=[scores])
 
 
 def test_even_steps_reach_the_ratios():

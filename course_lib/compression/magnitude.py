@@ -71,26 +71,34 @@ def magnitude_masks(model, quality, masks=None):
     return out
 
 
-def fraction_masks(model, fractions, masks=None):
+def fraction_masks(model, fractions, masks=None, scores=None):
     """Keep-masks that remove, in each layer named in ``fractions`` ({layer name: fraction in
     [0, 1)}), that fraction of its surviving weights, the smallest |w| first (weights tied with
     the last one removed go too): a per-layer threshold as in :func:`magnitude_masks`, set by a
     count instead of by quality x std. Layers not named keep their masks; with ``masks`` from an
     earlier step, weights pruned then stay pruned.
+
+    ``scores`` ({layer name: tensor of the weight's shape}, higher = keep) ranks a layer's weights
+    by any per-connection statistic instead of |w|, as ``torch.nn.utils.prune`` takes
+    ``importance_scores`` (e.g. a correlation between the connection's input and output units).
     """
     layers = prunable_layers(model)
     if not isinstance(fractions, dict) or not set(fractions) <= set(layers):
         raise ValueError(f"fractions must be a dict over the prunable layers {list(layers)}, got {fractions!r}")
     for name, f in fractions.items():
         fraction(f, f"fractions[{name!r}]")
+    if scores is not None and (not isinstance(scores, dict) or not set(scores) <= set(layers) or any(
+            not isinstance(s, torch.Tensor) or s.shape != layers[n].weight.shape for n, s in scores.items())):
+        raise ValueError("scores must be None or a dict {prunable layer: tensor of its weight's shape}")
     out = {}
     for name, w, old in _survivors(model, masks):
         n_remove = round(fractions.get(name, 0.0) * int(old.sum()))
         if n_remove == 0:
             out[name] = old.clone()
             continue
-        threshold = w.abs()[old].kthvalue(n_remove).values
-        out[name] = old & (w.abs() > threshold)
+        key = w.abs() if scores is None or name not in scores else scores[name].detach().to(w.device)
+        threshold = key[old].kthvalue(n_remove).values
+        out[name] = old & (key > threshold)
     return out
 
 
