@@ -111,12 +111,13 @@ def test_dependencies_name_the_chain_and_the_activation_tap():
 
 
 @pytest.mark.parametrize("kwargs, error, words", [
-    (dict(tap="input"), ValueError, "tap must be one of"),
+    (dict(tap="inputs"), ValueError, "tap must be one of"),
     (dict(reduce="mean"), TypeError, "reduce must be a callable"),
     (dict(batches=0), ValueError, "batches must be a positive int"),
     (dict(layers=[]), ValueError, "layers must be a non-empty list"),
-    (dict(layers=["9"]), ValueError, "not prunable layers"),
-    (dict(reduce=lambda a, g: a.sum()), ValueError, r"reduce must return a \(4,\) tensor"),
+    (dict(layers=["3"], tap="output"), ValueError, "not prunable layers"),
+    (dict(reduce=lambda a, g: a.sum()), ValueError, r"reduce must return a \(4,\) tensor or one value per connection"),
+    (dict(layers=["9"], tap="activation"), ValueError, "not prunable layers"),
     (dict(loader=[]), ValueError, "at least one batch"),
 ])
 def test_record_refuses_bad_arguments(kwargs, error, words):
@@ -134,3 +135,23 @@ def test_nonzero_fraction_is_one_minus_apoz_of_the_post_activation_maps():
         maps = torch.cat([b[name, "activation"][0] for b in reference(net(), data)])  # (15, C, H, W)
         assert torch.allclose(got[name], (maps != 0).float().mean((0, 2, 3)), atol=1e-6)
         assert ((got[name] >= 0) & (got[name] <= 1)).all()
+
+
+def test_the_input_tap_gives_per_connection_statistics_also_for_the_output_layer():
+    """A correlation-style statistic of every connection of the last layer (Sun et al. 2016 prune
+    connections by such statistics): mean over images of input_i x output_j, from one reducer that
+    computes the output from the tapped input with the layer's own weights."""
+    model, data = net(), batches()
+    last = model[9]
+
+    def products(a, g):  # a: (N, 5), the last layer's input; returns (3, 5), one value per connection
+        return torch.einsum("nj,ni->ji", F.linear(a, last.weight, last.bias), a)
+
+    got = record(model, data, ["9"], products, tap="input", device="cpu")["9"]
+    ins = torch.cat([model.eval()[:9](x) for x, _ in data]).detach()
+    expected = (model[9](ins).T @ ins / len(ins)).detach()
+    assert got.shape == (3, 5) and torch.allclose(got, expected, atol=1e-5)
+    out = record(model, data, ["9"], lambda a, g: a.flatten(2).mean(2).sum(0), tap="output", device="cpu")["9"]
+    assert torch.allclose(out, model[9](ins).mean(0), atol=1e-5)
+    conv_in = record(model, data, ["4"], lambda a, g: a.mean((2, 3)).sum(0).repeat(6, 1), tap="input", device="cpu")
+    assert conv_in["4"].shape == (6, 4)  # a conv's connections: (filters, input channels)

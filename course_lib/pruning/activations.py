@@ -12,19 +12,25 @@ differ only in where they read it (the *tap*) and how they reduce it to one numb
 - ``tap="consumer"``: the consumer's input for these units (after pooling and flattening), what
   ThiNet reconstructs (not for a layer whose units are maxout pieces: its consumer sees units);
 - ``tap="maxout"``: the input of the Maxout after the layer, its pieces' values, what maxout
-  neuron pruning counts wins on.
+  neuron pruning counts wins on;
+- ``tap="input"``: the layer's own input, (N, in_features) or (N, C_in, H, W) as it arrives,
+  for statistics of *connections* (a unit's output is the layer's weights applied to it).
 
-Every tapped tensor reaches ``reduce`` as ``(N, units, ...)``: (N, C, H, W) for conv maps,
+Every other tapped tensor reaches ``reduce`` as ``(N, units, ...)``: (N, C, H, W) for conv maps,
 (N, units, 1) for linear outputs, (N, C, H*W) for a conv's units flattened into a linear consumer.
+The ``"input"`` and ``"output"`` taps also read the network's last layer, which has no consumer
+and so no group.
 """
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 from .. import config
 from ..validate import check_model, eval_mode, positive_int
 from .surgery import dependencies
 
-TAPS = ("output", "activation", "consumer", "maxout")
+TAPS = ("output", "activation", "consumer", "maxout", "input")
+OWN = ("output", "input")  # the taps read at the layer itself, which any Conv2d or Linear has
 
 
 def _per_unit(t, units):
@@ -34,10 +40,10 @@ def _per_unit(t, units):
     return t
 
 
-def _tap_module(group, tap):
+def _tap_module(name, group, tap):
     """The module whose output (or, for the consumer, input) is read, and whether it is the input."""
-    if tap == "output":
-        return group.layer, False
+    if tap in OWN:
+        return name, tap == "input"
     if tap == "activation":
         return group.activation, False
     if tap == "maxout":
@@ -49,18 +55,20 @@ def record(model, loader, layers, reduce, tap="output", gradient=False, batches=
            desc="record"):
     """Run ``model`` over ``loader`` and reduce, batch by batch, what each layer's units produce.
 
-    ``layers``: names of prunable layers (keys of :func:`~course_lib.pruning.surgery.dependencies`);
+    ``layers``: names of prunable layers (keys of :func:`~course_lib.pruning.surgery.dependencies`;
+    with the ``"input"`` and ``"output"`` taps any Conv2d or Linear, the last layer too);
     ``tap``: one of :data:`TAPS` (see the module docstring). ``reduce(a, g)`` (or ``{layer:
     reduce}``, one per layer, when the reduction depends on the layer) gets the tapped
     tensor ``a`` of one batch as (N, units, ...) and, with ``gradient=True``, ``g`` of the same
     shape, the gradient of the batch's *summed* cross-entropy with respect to ``a`` (so each image
     contributes the gradient of its own loss), else ``None``; it returns a (units,) tensor summed
-    over the batch's images, or None when it keeps what it needs itself (ThiNet's sampler).
+    over the batch's images, a (units, inputs) tensor, one value per connection (``inputs`` = the
+    layer weight's second dimension), or None when it keeps what it needs itself (ThiNet's sampler).
     ``batches`` limits how many batches are read (default: all).
 
-    Returns ``{name: (units,) tensor}``: the sum of ``reduce`` over the batches divided by the
-    number of images, i.e. a mean per image (no entry for a layer whose ``reduce`` returned None). Nothing but one batch's tapped tensors is held at a
-    time. The model is not changed: it runs in eval mode (dropout off, BatchNorm statistics
+    Returns ``{name: tensor}``, (units,) or (units, inputs): the sum of ``reduce`` over the batches
+    divided by the number of images, i.e. a mean per image (no entry for a layer whose ``reduce``
+    returned None). Nothing but one batch's tapped tensors is held at a time. The model is not changed: it runs in eval mode (dropout off, BatchNorm statistics
     frozen), its training flags are restored and the hooks removed afterwards even when a batch
     raises; gradients are taken with ``torch.autograd.grad`` so no ``.grad`` is written and no
     ``requires_grad`` is touched.
@@ -85,12 +93,14 @@ def record(model, loader, layers, reduce, tap="output", gradient=False, batches=
                     break
                 x, y = x.to(device), y.to(device)
                 if groups is None:  # the layout, traced once from the first batch's sample shape
-                    groups = dependencies(model, tuple(x.shape[1:]))
-                    unknown = [name for name in layers if name not in groups]
+                    groups, modules = dependencies(model, tuple(x.shape[1:])), dict(model.named_modules())
+                    unknown = [name for name in layers if name not in groups and not (
+                        tap in OWN and isinstance(modules.get(name), (nn.Conv2d, nn.Linear)))]
                     if unknown:
                         raise ValueError(f"layers: {unknown} are not prunable layers; those are {list(groups)}")
                     _check_tap(groups, layers, tap)
                     taps.register(model, groups, layers, tap)
+                    shapes = {name: tuple(modules[name].weight.shape[:2]) for name in layers}
                 with torch.enable_grad() if gradient else torch.no_grad():
                     out = model(x.detach().requires_grad_(True) if gradient else x)
                     grads = [None] * len(layers)
@@ -102,13 +112,15 @@ def record(model, loader, layers, reduce, tap="output", gradient=False, batches=
                         a = taps.tensors[name]
                         if gradient and g is None:
                             g = torch.zeros_like(a)
-                        units = groups[name].units
-                        g = None if g is None else _per_unit(g, units)
-                        value = reducers[name](_per_unit(a.detach(), units), g)
+                        units = shapes[name][0]
+                        if tap != "input":  # the layer's input stays as it arrives
+                            a, g = _per_unit(a, units), None if g is None else _per_unit(g, units)
+                        value = reducers[name](a.detach(), g)
                         if value is None:
                             continue
-                        if not isinstance(value, torch.Tensor) or value.shape != (units,):
-                            raise ValueError(f"reduce must return a ({units},) tensor for layer {name!r}, got "
+                        if not isinstance(value, torch.Tensor) or value.shape not in ((units,), shapes[name]):
+                            raise ValueError(f"reduce must return a ({units},) tensor or one value per connection "
+                                             f"{shapes[name]} for layer {name!r}, got "
                                              f"{getattr(value, 'shape', type(value).__name__)}")
                         totals[name] = totals.get(name, 0) + value.detach().double()
                 images += len(x)
@@ -122,7 +134,7 @@ def record(model, loader, layers, reduce, tap="output", gradient=False, batches=
 def _check_tap(groups, layers, tap):
     """ValueError when ``tap`` does not read the units of every layer: "maxout" needs a Maxout
     after the layer, "consumer" must not have one (the consumer sees maxout units, not pieces)."""
-    with_maxout = [name for name in layers if groups[name].maxout is not None]
+    with_maxout = [name for name in layers if name in groups and groups[name].maxout is not None]
     if tap == "maxout" and len(with_maxout) < len(layers):
         without = [name for name in layers if name not in with_maxout]
         raise ValueError(f"tap 'maxout': layers {without} have no Maxout after them")
@@ -142,7 +154,7 @@ class _Taps:
         read, and the gradient taken with respect to the original is the tap's own."""
         modules = dict(model.named_modules())
         for name in layers:
-            target, is_input = _tap_module(groups[name], tap)
+            target, is_input = _tap_module(name, groups.get(name), tap)
 
             def keep(t, name=name):
                 self.tensors[name] = t
