@@ -480,7 +480,7 @@ by_chance, chance_history, chance_removed = prune_iteratively(
     fine_tune=fine_tune_random, loader=loaders["val"], layers=FC,
     accept=lambda row: row["accuracy"] >= base_val - GUARD)
 chance_steps = len(chance_history) - 1 - int((~chance_history["accepted"]).sum())
-baselines.run_phases(by_chance, loaders, LAST, seed=0)
+chance_curve = baselines.run_phases(by_chance, loaders, LAST, seed=0)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
