@@ -11,7 +11,7 @@ import torchvision
 
 from course_lib.models.lenet import LeNet300100, LeNet5, LeNet5Caffe, LeNet5Classic
 from course_lib.models.vgg import vgg16
-from course_lib.pruning import dependencies, mask_outgoing, prune, prune_, replace_module
+from course_lib.pruning import Chain, dependencies, mask_outgoing, prune, prune_, replace_module, trace
 
 LAYERS = (nn.Conv2d, nn.Linear)
 
@@ -293,3 +293,21 @@ def test_replace_module_refuses_bad_arguments():
         replace_module(model, "", nn.Identity())
     with pytest.raises(TypeError, match="model"):
         replace_module("model", "a", nn.Identity())
+
+
+def test_a_chain_of_steps_runs_the_model_from_any_layer_on():
+    """Chain(steps[:i]) then Chain(steps[i:]) computes what the model computes, here across the VGG's
+    functional flatten (x.flatten(1) in its forward, no Flatten module)."""
+    torch.manual_seed(0)
+    model = vgg16(batch_norm=True, width=0.125, input_size=32, in_channels=1, num_classes=10, hidden=16).eval()
+    steps = trace(model, (1, 32, 32))
+    x = torch.randn(4, 1, 32, 32)
+    with torch.no_grad():
+        want = model(x)
+        for i in (0, 7, len(steps) - 3, len(steps)):
+            got = Chain(steps[i:])(Chain(steps[:i])(x))
+            assert torch.allclose(got, want, atol=1e-6), i
+    assert list(Chain(steps).parameters())[0] is next(model.parameters())  # shared, not copied
+    for bad in (steps[0], [steps[0].module], "features.0"):
+        with pytest.raises(TypeError, match="steps must be a list of Steps"):
+            Chain(bad)

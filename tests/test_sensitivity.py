@@ -103,6 +103,35 @@ def test_sensitivity_recalibrates_each_pruned_copy_on_the_first_calibration_batc
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
+def test_sensitivity_recalibrates_only_the_batchnorms_from_the_pruned_layer_on():
+    """Pruning "4" leaves the layers before it as they were: BatchNorm "1" keeps its trained
+    statistics and normalises the calibration images with them; "5" onward are re-estimated."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(8, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU(), nn.Conv2d(6, 6, 3, padding=1),
+                          nn.BatchNorm2d(6), nn.ReLU(), nn.Flatten(), nn.Linear(96, 10))
+    x = torch.randn(150, 1, 8, 8)
+    recalibrate_bn(model, [(x[100:], None)], device="cpu").eval()
+    with torch.no_grad():
+        y = model(x[:100]).argmax(1)
+    calibration = [(2 * x[:50] + 0.5, None)]  # other statistics than the ones stored
+    table = layer_sensitivity(model, DataLoader(TensorDataset(x[:100], y), batch_size=30), (1, 8, 8),
+                              ratios=(0.5,), layers=["4"], calibration_loader=calibration, calibration_batches=1)
+    pruned = prune(model, plan_smallest(l1_norm(model, ["4"]), 0.5), (1, 8, 8))
+    with torch.no_grad():
+        for bn in (pruned[5], pruned[8]):  # by hand: the later BatchNorms average one batch in train mode
+            bn.reset_running_stats()
+            bn.momentum = None
+            bn.train()
+        pruned(calibration[0][0])
+        want = (pruned.eval()(x[:100]).argmax(1) == y).sum().item() / len(y)
+        everything = recalibrate_bn(prune(model, plan_smallest(l1_norm(model, ["4"]), 0.5), (1, 8, 8)), calibration)
+        not_wanted = (everything.eval()(x[:100]).argmax(1) == y).sum().item() / len(y)
+    assert torch.equal(pruned[1].running_mean, model[1].running_mean)
+    assert table["accuracy"].iloc[1] == pytest.approx(want, abs=1e-9)
+    assert want != not_wanted  # re-estimating BatchNorm "1" too would have given another accuracy
+
+
 @pytest.mark.parametrize("kwargs, words", [
     (dict(ratios=(0.5, 1.0)), "ratios"), (dict(ratios=()), "ratios"), (dict(ratios=0.5), "ratios"),
     (dict(layers=[]), "layers"), (dict(layers=["8"]), "layers"), (dict(layers="0"), "layers"),

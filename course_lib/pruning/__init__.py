@@ -35,5 +35,5 @@ from .plan import (NORMALISATIONS, n_keep, normalised, plan_global, plan_largest
                    unit_flops)
 from .report import latency_table, size_table
 from .sensitivity import choose_ratios, greedy_ratios, layer_sensitivity
-from .surgery import dependencies, mask_outgoing, prune, prune_, replace_module, trace
+from .surgery import Chain, dependencies, mask_outgoing, prune, prune_, replace_module, trace
 from .thinet import contributions, greedy_removal, rescale_weights, scale_inputs_, thinet_prune

@@ -5,15 +5,16 @@ are pruned hard; sensitive layers are pruned little or not at all.
 import itertools
 
 import pandas as pd
+import torch
 import torch.nn as nn
 
-from .. import train
-from ..validate import fraction, positive_int
+from .. import config, train
+from ..validate import eval_mode, fraction, positive_int
 from ..validate import ratios as _check_ratios
 from .batchnorm import recalibrate_bn
 from .criteria import l1_norm
 from .plan import n_keep, plan_smallest
-from .surgery import dependencies, prune
+from .surgery import Chain, dependencies, prune, trace
 
 RATIOS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
@@ -36,10 +37,16 @@ def layer_sensitivity(model, loader, input_shape, ratios=RATIOS, criterion=l1_no
     give the controls). ``model`` is not changed.
 
     ``calibration_loader`` (e.g. the training split): when given, every pruned copy first gets
-    its BatchNorm statistics re-estimated (:func:`recalibrate_bn`) on the first
-    ``calibration_batches`` batches of it, since the unpruned network's running mean and variance
-    no longer describe the pruned layer's outputs. Default None: evaluate with those stale
-    statistics, as Li et al. do. The unpruned accuracy is never recalibrated.
+    the statistics of its BatchNorms from the pruned layer on re-estimated
+    (:func:`recalibrate_bn`) on the first ``calibration_batches`` batches of it, since the
+    unpruned network's running mean and variance no longer describe what the pruned layer feeds
+    them; the BatchNorms before the layer see what they saw in training and keep theirs. Default
+    None: evaluate with the stale statistics, as Li et al. do. The unpruned accuracy is never
+    recalibrated.
+
+    The layers before the pruned one compute the same in every pruned copy, so they run once per
+    layer (:class:`Chain`), and each copy runs from the pruned layer on. Memory: that layer's
+    input for every image of ``loader`` and of the calibration batches.
 
     Returns a tidy DataFrame, one row per (layer, ratio) plus a ratio-0 row per layer holding the
     unpruned accuracy; columns layer, ratio, kept (units), accuracy, drop (unpruned accuracy minus
@@ -56,17 +63,31 @@ def layer_sensitivity(model, loader, input_shape, ratios=RATIOS, criterion=l1_no
         raise ValueError(f"layers must be a non-empty list of prunable layers {list(groups)}, got {layers!r}")
     scores = criterion(model, layers)
     base = train.evaluate(model, loader, device)["accuracy"]
+    steps = trace(model, input_shape)
+    position = {step.name: i for i, step in enumerate(steps)}
     rows = []
     for name in layers:
+        before = Chain(steps[:position[name]])
+        images = _run(before, loader, device)
+        calibration = (None if calibration_loader is None else
+                       _run(before, itertools.islice(calibration_loader, calibration_batches), device))
         n = len(scores[name])
         rows.append({"layer": name, "ratio": 0.0, "kept": n, "accuracy": base, "drop": 0.0})
         for r in ratios:
             pruned = prune(model, selection({name: scores[name]}, r), input_shape, groups)
-            if calibration_loader is not None:
-                recalibrate_bn(pruned, itertools.islice(calibration_loader, calibration_batches), device)
-            acc = train.evaluate(pruned, loader, device)["accuracy"]
+            rest = Chain(trace(pruned, input_shape)[position[name]:])
+            if calibration is not None:
+                recalibrate_bn(rest, calibration, device)
+            acc = train.evaluate(rest, images, device)["accuracy"]
             rows.append({"layer": name, "ratio": r, "kept": n_keep(n, r), "accuracy": acc, "drop": base - acc})
     return pd.DataFrame(rows)
+
+
+def _run(chain, batches, device):
+    """``[(chain(x), y)]`` for the ``(x, y)`` batches, in eval mode, on ``device``."""
+    device = device or config.device()
+    with eval_mode(chain), torch.no_grad():
+        return [(chain(x.to(device)), y) for x, y in batches]
 
 
 def choose_ratios(table, tolerance=0.01):

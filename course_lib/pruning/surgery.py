@@ -129,6 +129,29 @@ def trace(model, input_shape):
     return steps
 
 
+class Chain(nn.Module):
+    """Consecutive steps of a chain network (a slice of :func:`trace`'s list) as one module.
+
+    ``forward`` takes a batch (N, ...) shaped as the first step's ``in_shape`` and runs it
+    through the steps' modules in order, reshaping each input to its step's ``in_shape`` as the
+    network's own forward does (e.g. its flatten before the classifier). The modules are shared, not copied:
+    ``Chain(steps[i:])(Chain(steps[:i])(x))`` equals ``model(x)``, so the layers before step i
+    can run once and the rest many times. An empty ``steps`` returns its input.
+    """
+
+    def __init__(self, steps):
+        super().__init__()
+        if not isinstance(steps, (list, tuple)) or not all(isinstance(s, Step) for s in steps):
+            raise TypeError("steps must be a list of Steps returned by trace()")
+        self.steps = nn.ModuleList(s.module for s in steps)
+        self.shapes = [s.in_shape for s in steps]
+
+    def forward(self, x):
+        for module, shape in zip(self.steps, self.shapes):
+            x = module(x.reshape(len(x), *shape))
+        return x
+
+
 def _block(chain, channels):
     """Input features of the consumer per unit: 1, or H*W when a (C, H, W) map was flattened.
     ``chain``: the steps from the producing layer to its consumer, both included."""

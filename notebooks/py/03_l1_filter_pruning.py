@@ -179,9 +179,10 @@ print("features.10:", model.features[10], "->", small_demo.features[10])
 # conv, so the BatchNorm after that conv still normalises with the running mean and variance of
 # the *unpruned* network, which no longer match what the pruned layer feeds it. Evaluated with
 # these stale statistics a pruned copy can look far worse than it is, and by an amount that jumps
-# from ratio to ratio. So the sweep re-estimates the BatchNorm statistics of every pruned copy on
-# a few training batches (`calibration_loader`, no weight changes) before evaluating it. Here is
-# one layer both ways:
+# from ratio to ratio. So the sweep re-estimates the statistics of every pruned copy's BatchNorms
+# from the pruned layer on, on a few training batches (`calibration_loader`, no weight changes),
+# before evaluating it; the layers before the pruned one compute what they always did and keep
+# theirs. Here is one layer both ways:
 
 # %%
 val = loaders["val"].dataset
@@ -641,8 +642,10 @@ paper_vs_ours.astype(object).fillna("—")
 #   The same holds for the sensitivity curves: measured with the unpruned network's
 #   statistics, as in the paper, they are jagged and far too low (conv2_1 in section 3), so
 #   section 3 recalibrates every pruned copy on two training batches, which costs about as much
-#   again as evaluating it. The rest is width: at 1/8 width there is far less redundancy than in
-#   a full VGG-16 (the early layers have 8 filters, so "10 %" already removes a whole filter).
+#   again as evaluating it (both run only from the pruned layer on: the layers before it are the
+#   same in every copy, so `layer_sensitivity` runs them once per layer). The rest is width: at
+#   1/8 width there is far less redundancy than in a full VGG-16 (the early layers have 8
+#   filters, so "10 %" already removes a whole filter).
 #   Like the paper, our plan takes most of its filters from the last layers (small maps, many
 #   filters), which lose least at moderate ratios; pruned by 90 % they fail like every other
 #   layer (the check in section 3), so "safest" holds only up to a point.
