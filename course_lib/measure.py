@@ -8,6 +8,7 @@ bytes = the length of the real serialized ``state_dict`` file.
 """
 import io
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +16,7 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from .validate import check_model, check_shape, eval_mode, positive_int
+from .validate import check_model, check_shape, eval_mode, int_in, positive_int
 from .files import atomic_write
 
 POOLS = (nn.MaxPool2d, nn.AvgPool2d)
@@ -150,6 +151,34 @@ def state_dict_bytes(model):
     return counter.count
 
 
+@dataclass(frozen=True)
+class Result:
+    """What every method of the course returns, so that one function compares them all
+    (:func:`course_lib.pruning.compare`).
+
+    ``model``: the network the method produced; ``history``: a DataFrame, one row per step (None
+    for a one-shot method); ``kept``: what stayed, a plan ``{layer: sorted indices of the
+    original units kept}`` or keep-masks ``{layer: bool tensor of the weight's shape}`` (None when
+    nothing was removed); ``file_bytes``: the bytes of the network's real stored file, by default
+    its ``torch.save``'d state dict (:func:`state_dict_bytes`); a method with its own format
+    (Deep Compression's ``codec.save``, later ONNX or int8) passes that file's size.
+    """
+    model: nn.Module
+    history: pd.DataFrame = None
+    kept: dict = None
+    file_bytes: int = None
+
+    def __post_init__(self):
+        check_model(self.model)
+        if self.history is not None and not isinstance(self.history, pd.DataFrame):
+            raise TypeError(f"history must be a DataFrame or None, got {type(self.history).__name__}")
+        if self.kept is not None and not isinstance(self.kept, dict):
+            raise TypeError(f"kept must be a dict {{layer: indices or mask}} or None, got {type(self.kept).__name__}")
+        if self.file_bytes is None:
+            object.__setattr__(self, "file_bytes", state_dict_bytes(self.model))  # frozen: set once, here
+        positive_int(self.file_bytes, "file_bytes")
+
+
 def summary(model, input_shape):
     """Deterministic size figures of ``model``: params, MACs, FLOPs (one input) and state_dict bytes."""
     table = layer_table(model, input_shape)
@@ -171,8 +200,7 @@ def latency(model, input_shape, batch_size=1, repeats=50, warmup=10, threads=Non
                          "(copy.deepcopy(model).cpu())")
     positive_int(batch_size, "batch_size")
     positive_int(repeats, "repeats")
-    if not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"warmup must be a non-negative int, got {warmup!r}")
+    int_in(warmup, "warmup", 0)
     old_threads = torch.get_num_threads()
     if threads is not None:
         positive_int(threads, "threads")

@@ -7,6 +7,9 @@ STUB = ("# YOUR CODE HERE", "raise NotImplementedError")
 CODE = (BEGIN, END, STUB)  # (begin, end, stub lines) of a solution in a code cell
 # a model answer in a markdown cell: HTML comments, so the instructor version renders without them
 MARKDOWN = ("<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->", ("*YOUR ANSWER HERE*",))
+# a code cell that computes an open exercise's model answer inline begins with this line (after
+# nbval's "# NBVAL_IGNORE_OUTPUT", if any); the student version leaves the whole cell out
+ANSWER = "# MODEL ANSWER"
 
 
 def show_source(obj):
@@ -55,14 +58,23 @@ def strip_solutions(source, markers=CODE):
     return "\n".join(out), replaced
 
 
+def is_model_answer(cell):
+    """True for a code cell that computes a model answer inline (its first line, after an optional
+    ``# NBVAL_IGNORE_OUTPUT``, begins with :data:`ANSWER`)."""
+    lines = [line for line in cell.source.splitlines() if line.strip() != "# NBVAL_IGNORE_OUTPUT"]
+    return cell.cell_type == "code" and bool(lines) and lines[0].startswith(ANSWER)
+
+
 def student_version(notebook):
     """A copy of ``notebook`` (an ``nbformat`` notebook) for students: in every code cell that
     holds a solution block, the blocks become stubs (:func:`strip_solutions`) and the outputs are
     cleared, so no solution shows; in every markdown cell, each model answer becomes
-    ``*YOUR ANSWER HERE*``; every other cell is kept with its outputs."""
+    ``*YOUR ANSWER HERE*``; the cells that compute a model answer (:func:`is_model_answer`) are
+    left out; every other cell is kept with its outputs."""
     if not hasattr(notebook, "cells"):
         raise TypeError(f"notebook must be an nbformat notebook, got {type(notebook).__name__}")
     student = copy.deepcopy(notebook)
+    student.cells = [cell for cell in student.cells if not is_model_answer(cell)]
     for cell in student.cells:
         if cell.cell_type == "code":
             source, replaced = strip_solutions(cell.source)

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from . import config
-from .validate import check_model, eval_mode, positive_int
+from .validate import check_model, eval_mode, int_in, positive_int
 
 
 def evaluate(model, loader, device=None):
@@ -62,10 +62,9 @@ def fit(model, train_loader, val_loader=None, epochs=10, lr=0.01, optimizer="sgd
     if any(f is not None and not callable(f) for f in (loss, before_step, after_step)):
         raise TypeError("loss, before_step and after_step must be callables or None")
     positive_int(epochs, "epochs")
-    if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
-        raise ValueError(f"warmup must be an int >= 0 (optimizer steps), got {warmup!r}")
-    if patience is not None and (not isinstance(patience, int) or patience <= 0):
-        raise ValueError(f"patience must be a positive int or None, got {patience!r}")
+    int_in(warmup, "warmup", 0)  # optimizer steps
+    if patience is not None:
+        positive_int(patience, "patience")
     device = device or config.device()
     model.to(device)
     opt = make_optimizer([p for p in model.parameters() if p.requires_grad], optimizer, lr, momentum, weight_decay)

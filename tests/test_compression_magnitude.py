@@ -29,9 +29,10 @@ def test_pruned_weights_stay_zero_through_retraining():
     torch.manual_seed(0)
     model = LeNet5Caffe()
     # momentum and weight decay would revive a pruned weight whose gradient were not masked
-    masks, history = M.iterative_prune_(model, [0.5, {"classifier.1": 1.0}], loader(), epochs=1, lr=0.1,
-                                        weight_decay=1e-3)
-    assert len(history) == 2
+    run = M.iterative_prune_(model, [0.5, {"classifier.1": 1.0}], loader(), epochs=2, lr=0.1, weight_decay=1e-3)
+    masks = run.kept
+    assert run.model is model and run.history["step"].tolist() == [1, 1, 2, 2]  # two epochs per step
+    assert "train_loss" in run.history.columns
     dens = M.density(masks)
     assert dens["classifier.1"] < 0.5 and 0.4 < dens["features.0"] < 0.8
     for name, m in M.prunable_layers(model).items():
@@ -136,9 +137,9 @@ def test_bad_arguments_name_the_argument():
         M.iterative_prune_(model, [], loader())
     with pytest.raises(TypeError, match="masks_fn"):
         M.iterative_prune_(model, [0.5], loader(), masks_fn="fractions")
-    with pytest.raises(ValueError, match="fractions"):
+    with pytest.raises(ValueError, match="ratios"):
         M.fraction_masks(model, {"nope": 0.5})
-    with pytest.raises(ValueError, match=r"fractions\['features.0'\]"):
+    with pytest.raises(ValueError, match=r"ratios\['features.0'\]"):
         M.fraction_masks(model, {"features.0": 1.0})
     with pytest.raises(ValueError, match="steps"):
         M.even_steps({"features.0": 0.5}, 0)

@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib.notebook import BEGIN, END, MARKDOWN, strip_solutions, student_version
+from course_lib.notebook import BEGIN, END, MARKDOWN, is_model_answer, strip_solutions, student_version
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 IPYNBS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
@@ -45,11 +45,12 @@ def test_strip_solutions_refuses_unmatched_markers(source, words):
 def test_student_version_hides_every_solution_and_keeps_everything_else(path):
     notebook = nbformat.read(path, as_version=4)
     student = student_version(notebook)
-    assert len(student.cells) == len(notebook.cells)
+    kept = [cell for cell in notebook.cells if not is_model_answer(cell)]  # inline model answers go
+    assert len(student.cells) == len(kept)
     blocks = sum(cell.source.count(BEGIN) for cell in notebook.cells)
     assert blocks >= 3  # every notebook ends with exercises
     assert sum(cell.source.count("raise NotImplementedError") for cell in student.cells) == blocks
-    for before, after in zip(notebook.cells, student.cells):
+    for before, after in zip(kept, student.cells):
         begin, end = (BEGIN, END) if before.cell_type == "code" else MARKDOWN[:2]
         if begin in before.source:
             assert end not in after.source and after.get("outputs", []) == [] and after.get("execution_count") is None
@@ -58,3 +59,13 @@ def test_student_version_hides_every_solution_and_keeps_everything_else(path):
         else:
             assert after == before
     assert notebook == nbformat.read(path, as_version=4)  # the instructor version is untouched
+
+
+def test_a_cell_computing_a_model_answer_is_left_out_of_the_student_version():
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("# NBVAL_IGNORE_OUTPUT\n# MODEL ANSWER to exercise 6\nprint(x)"),
+        nbformat.v4.new_code_cell("# MODEL ANSWER\nprint(2 * x)"),
+        nbformat.v4.new_markdown_cell("# MODEL ANSWER is only a code cell's marker")])
+    assert [is_model_answer(cell) for cell in notebook.cells] == [False, True, True, False]
+    assert [cell.source for cell in student_version(notebook).cells] == ["x = 1", "# MODEL ANSWER is only a code cell's marker"]

@@ -9,8 +9,9 @@ import torch_pruning as tp
 import torchvision
 from scipy.stats import spearmanr
 
-from course_lib.pruning import (CRITERIA, agreement, bn_scale, filter_norms, l1_norm, l2_norm, n_keep, nonzero_fraction,
-                                plan_largest, plan_random, plan_smallest, plan_table, random_scores, std_activation)
+from course_lib.pruning import (CRITERIA, aaws, agreement, bn_scale, filter_norms, l1_norm, l2_norm, n_keep,
+                                nonzero_fraction, plan_global, plan_largest, plan_random, plan_smallest, plan_table,
+                                random_scores, std_activation)
 
 
 def small_net():
@@ -41,6 +42,22 @@ def test_l2_and_filter_norms_by_hand():
     model = small_net()
     expected = model[4].weight.detach().pow(2).sum(1).sqrt()
     assert torch.allclose(l2_norm(model, ["4"])["4"], expected)
+
+
+def test_aaws_is_the_mean_absolute_weight_so_it_ranks_like_l1_within_a_layer_only():
+    w = torch.tensor([[[[3.0, -4.0]]], [[[0.0, -1.0]]]])  # two filters of two weights each
+    model = nn.Sequential(nn.Conv2d(1, 2, (1, 2)), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 2, 3))
+    with torch.no_grad():
+        model[0].weight.copy_(w)
+        model[3].weight.copy_(torch.tensor([[1.0, 1.0, 1.0, 1.0], [2.0, 0.0, 0.0, 0.0], [0.5, 0.5, 0.25, 0.0]]))
+    scores = aaws(model, ["0", "3"])
+    assert scores["0"].tolist() == [3.5, 0.5] and scores["3"].tolist() == [1.0, 0.5, 0.3125]
+    l1 = l1_norm(model, ["0", "3"])
+    assert all(torch.equal(scores[n].argsort(), l1[n].argsort()) for n in scores)  # the same order in a layer
+    # across layers the order can flip: the conv's weaker filter (2 weights) against the linear's last unit (4)
+    assert l1["0"][1] < l1["3"][2] and scores["0"][1] > scores["3"][2]
+    with pytest.raises(ValueError, match="'1' is not a Conv2d or Linear"):
+        aaws(model, ["1"])
 
 
 def test_criteria_do_not_change_the_model_and_random_is_reproducible():
@@ -77,6 +94,18 @@ def test_plans_keep_the_right_units():
     assert torch.equal(keep, plan_random(scores, 0.6, seed=1)["a"])
 
 
+def test_one_selection_contract_an_amount_is_units_a_ratio_or_per_layer():
+    scores = {"a": torch.tensor([0.5, 0.1, 0.9, 0.3, 0.7]), "b": torch.tensor([2.0, 1.0, 3.0])}
+    for select in (plan_smallest, plan_largest, plan_random):
+        assert [len(k) for k in select(scores, 2).values()] == [3, 1]  # an int: units removed from every layer
+        assert [len(k) for k in select(scores, 0.4).values()] == [3, 2]  # a ratio of every layer
+        assert [len(k) for k in select(scores, {"a": 1, "b": 0.34}).values()] == [4, 2]  # per layer
+    assert plan_smallest(scores, 2)["a"].tolist() == [0, 2, 4] and plan_smallest(scores, 2)["b"].tolist() == [2]
+    assert len(plan_global(scores, 3)["a"]) + len(plan_global(scores, 3)["b"]) == 5  # 3 units in all
+    with pytest.raises(TypeError, match="plan_global ranks all layers together"):
+        plan_global(scores, {"a": 0.5})
+
+
 def test_n_keep_rounds_and_never_empties_a_layer():
     assert [n_keep(10, r) for r in (0.0, 0.14, 0.15, 0.5, 0.99)] == [10, 9, 8, 5, 1]
     assert n_keep(1, 0.9) == 1
@@ -89,17 +118,23 @@ def test_plan_table_counts():
     assert table.set_index("layer").loc["b", "removed %"] == 0.0
 
 
-@pytest.mark.parametrize("scores, ratios, error, words", [
-    ({"a": torch.ones(3)}, 1.0, ValueError, "'a' must be a fraction in \\[0, 1\\)"),
-    ({"a": torch.ones(3)}, -0.1, ValueError, "ratios"),
-    ({"a": torch.ones(3)}, {"z": 0.5}, ValueError, "ratios name layers without scores"),
-    ({"a": torch.ones(3)}, True, ValueError, "ratios"),
+@pytest.mark.parametrize("scores, amount, error, words", [
+    ({"a": torch.ones(3)}, 1.0, ValueError,
+     "amount for layer 'a' must be a ratio in \\[0, 1\\) or a number of units in \\[0, 2\\]"),
+    ({"a": torch.ones(3)}, -0.1, ValueError, "amount for layer 'a'"),
+    ({"a": torch.ones(3)}, 3, ValueError, "number of units in \\[0, 2\\], got 3"),
+    ({"a": torch.ones(3)}, -1, ValueError, "amount for layer 'a'"),
+    ({"a": torch.ones(3), "b": torch.ones(5)}, {"b": 5}, ValueError, "amount for layer 'b'.*\\[0, 4\\], got 5"),
+    ({"a": torch.ones(3)}, {"z": 0.5}, ValueError, "amount names layers without scores"),
+    ({"a": torch.ones(3)}, True, ValueError, "amount"),
+    ({"a": torch.ones(3)}, "half", ValueError, "amount"),
     ({"a": [1, 2]}, 0.5, TypeError, "scores"),
     ([torch.ones(3)], 0.5, TypeError, "scores"),
 ])
-def test_plans_refuse_bad_arguments(scores, ratios, error, words):
-    with pytest.raises(error, match=words):
-        plan_smallest(scores, ratios)
+def test_plans_refuse_bad_arguments(scores, amount, error, words):
+    for select in (plan_smallest, plan_largest, plan_random):
+        with pytest.raises(error, match=words):
+            select(scores, amount)
 
 
 def test_plan_random_refuses_bad_seed():
@@ -140,7 +175,7 @@ def test_std_activation_by_hand_and_bn_scale_is_the_batchnorm_gamma():
 
 
 def test_criteria_by_name():
-    assert {"l1", "l2", "apoz", "mean_activation", "std_activation", "taylor", "hrank", "bn_scale", "random",
+    assert {"l1", "l2", "aaws", "apoz", "mean_activation", "std_activation", "taylor", "hrank", "bn_scale", "random",
             "oracle"} <= set(CRITERIA)
     assert CRITERIA["l1"] is l1_norm and CRITERIA["apoz"] is nonzero_fraction
     model = small_net()

@@ -21,10 +21,12 @@ SHAPE = (1, 8, 8)
 def test_each_step_removes_exactly_n_units_and_the_history_matches_measure():
     model = net()
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    pruned, history, removed = prune_iteratively(model, l1_norm, SHAPE, per_step=3, steps=4)
+    run = prune_iteratively(model, l1_norm, SHAPE, per_step=3, steps=4)
+    pruned, history = run.model, run.history
     assert history["step"].tolist() == [0, 1, 2, 3, 4]
     assert history["removed"].tolist() == [0, 3, 6, 9, 12]
-    assert sum(len(r) for r in removed.values()) == 12
+    assert sum(len(k) for k in run.kept.values()) == 6 + 8 + 10 - 12
+    assert run.file_bytes == measure.state_dict_bytes(pruned)
     last = measure.summary(pruned, SHAPE)
     assert history.iloc[-1][["params", "FLOPs", "bytes"]].tolist() == [last["params"], last["FLOPs"], last["bytes"]]
     assert history.iloc[-1]["FLOPs %"] == round(100 * last["FLOPs"] / measure.summary(model, SHAPE)["FLOPs"], 2)
@@ -32,7 +34,8 @@ def test_each_step_removes_exactly_n_units_and_the_history_matches_measure():
 
 
 def test_no_layer_is_ever_emptied():
-    pruned, history, removed = prune_iteratively(net(), l1_norm, SHAPE, per_step=0.5, steps=5)
+    run = prune_iteratively(net(), l1_norm, SHAPE, per_step=0.5, steps=5)
+    pruned, history = run.model, run.history
     assert all(m.weight.shape[0] >= 1 for m in pruned.modules() if isinstance(m, (nn.Conv2d, nn.Linear)))
     assert history["removed"].iloc[-1] == 6 + 8 + 10 - 3  # everything but one unit per layer
     assert pruned(torch.randn(2, *SHAPE)).shape == (2, 3)
@@ -42,20 +45,20 @@ def test_composed_plans_name_the_original_units_and_keep_the_surgery_invariant()
     """After several steps the network computes what the original computes with the removed
     original units' outgoing connections cut (no fine-tuning in between)."""
     model = net()
-    pruned, _, removed = prune_iteratively(model, l1_norm, SHAPE, per_step=4, steps=3,
-                                           select=functools.partial(plan_global, normalise=None))
-    plan = {name: [i for i in range(n) if i not in removed[name]] for name, n in (("0", 6), ("4", 8), ("7", 10))}
+    run = prune_iteratively(model, l1_norm, SHAPE, per_step=4, steps=3,
+                            select=functools.partial(plan_global, normalise=None))
+    assert all(k.tolist() == sorted(set(k.tolist())) for k in run.kept.values())  # a plan: sorted, distinct
     x = torch.randn(5, *SHAPE)
     with torch.no_grad():
-        assert torch.allclose(pruned(x), mask_outgoing(model, plan, SHAPE).eval()(x), atol=1e-5)
+        assert torch.allclose(run.model(x), mask_outgoing(model, run.kept, SHAPE).eval()(x), atol=1e-5)
 
 
 def test_fine_tune_target_and_accuracy_rows():
     x = torch.randn(20, *SHAPE)
     loader = [(x, torch.zeros(20, dtype=torch.long))]
     calls = []
-    _, history, _ = prune_iteratively(net(), l1_norm, SHAPE, per_step=2, steps=10, fine_tune=calls.append,
-                                      loader=loader, target=lambda row: row["FLOPs %"] <= 60, latency_batch=2)
+    history = prune_iteratively(net(), l1_norm, SHAPE, per_step=2, steps=10, fine_tune=calls.append,
+                                loader=loader, target=lambda row: row["FLOPs %"] <= 60, latency_batch=2).history
     assert len(calls) == len(history) - 1
     assert history["FLOPs %"].iloc[-1] <= 60 and (history["FLOPs %"].iloc[:-1] > 60).all()
     assert {"accuracy", "latency ms"} <= set(history.columns) and history["accuracy"].between(0, 1).all()
@@ -85,7 +88,7 @@ def test_cost_is_recomputed_on_the_current_network_every_step():
         seen.append([model.get_submodule(name).weight.shape[0] for name in layers])
         return unit_flops(model, SHAPE, layers)
 
-    _, history, _ = prune_iteratively(net(), l1_norm, SHAPE, per_step=3, steps=3, cost=cost)
+    history = prune_iteratively(net(), l1_norm, SHAPE, per_step=3, steps=3, cost=cost).history
     assert seen[0] == [6, 8, 10] and [sum(sizes) for sizes in seen] == [24, 21, 18]  # the current network's
     assert history["removed"].tolist() == [0, 3, 6, 9]
 
@@ -93,12 +96,12 @@ def test_cost_is_recomputed_on_the_current_network_every_step():
 def test_a_rejected_step_is_undone_and_ends_the_loop():
     model = net()
     limit = measure.count_params(model) - 500
-    pruned, history, removed = prune_iteratively(model, l1_norm, SHAPE, per_step=2, steps=10,
-                                                 accept=lambda row: row["params"] >= limit)
+    run = prune_iteratively(model, l1_norm, SHAPE, per_step=2, steps=10, accept=lambda row: row["params"] >= limit)
+    pruned, history = run.model, run.history
     assert history["accepted"].tolist()[:-1] == [True] * (len(history) - 1) and not history["accepted"].iloc[-1]
     kept_row = history.iloc[-2]
     assert measure.count_params(pruned) == kept_row["params"] >= limit
-    assert sum(len(r) for r in removed.values()) == kept_row["removed"]  # the undone step's units are not removed
+    assert 6 + 8 + 10 - sum(len(k) for k in run.kept.values()) == kept_row["removed"]  # the undone step's are back
     with pytest.raises(TypeError, match="accept"):
         prune_iteratively(model, l1_norm, SHAPE, per_step=2, steps=1, accept=0.5)
 
@@ -106,8 +109,8 @@ def test_a_rejected_step_is_undone_and_ends_the_loop():
 def test_the_loop_ends_when_the_selection_removes_nothing():
     keep_all = lambda scores, n: {name: torch.arange(len(s)) for name, s in scores.items()}  # noqa: E731
     calls = []
-    pruned, history, _ = prune_iteratively(net(), l1_norm, SHAPE, per_step=2, steps=5, select=keep_all,
-                                           fine_tune=calls.append)
+    history = prune_iteratively(net(), l1_norm, SHAPE, per_step=2, steps=5, select=keep_all,
+                                fine_tune=calls.append).history
     assert len(history) == 1 and not calls
 
 
@@ -119,7 +122,7 @@ def test_observe_sees_every_step_the_scored_network_its_scores_and_plan():
         seen.append((step, {n: model.get_submodule(n).weight.shape[0] for n in scores},
                      {n: len(k) for n, k in plan.items()}))
 
-    _, history, _ = prune_iteratively(net(), l1_norm, SHAPE, per_step=3, steps=3, observe=observe)
+    history = prune_iteratively(net(), l1_norm, SHAPE, per_step=3, steps=3, observe=observe).history
     assert [s for s, _, _ in seen] == [1, 2, 3]
     # the network observed is the one before the step's surgery: its units minus the plan's are what was cut
     for (step, units, kept), removed in zip(seen, history["removed"].diff().iloc[1:]):

@@ -1,11 +1,15 @@
-"""Size and latency tables, and the coupling figure, of pruned models."""
+"""Size and latency tables, the one comparison of results, and the coupling figure, of pruned models."""
 import matplotlib
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.utils.prune as torch_prune
 
-from course_lib.pruning import latency_table, plot_coupling, prune, size_table
+import pandas as pd
+
+from course_lib import measure, stats
+from course_lib.measure import Result
+from course_lib.pruning import compare, latency_table, plot_coupling, prune, size_table
 
 matplotlib.use("Agg")
 SHAPE = (3, 8, 8)
@@ -84,3 +88,42 @@ def test_coupling_figure_follows_flatten_blocks():
 def test_coupling_figure_refuses_bad_arguments(plan, words):
     with pytest.raises(ValueError, match=words):
         plot_coupling(net(), plan, SHAPE)
+
+
+def test_compare_measures_every_result_the_same_way_against_the_first():
+    dense, small = net(), prune(net(), {"0": [0, 1, 2, 3]}, SHAPE)
+    x = torch.randn(40, *SHAPE)
+    with torch.no_grad():
+        y = dense.eval()(x).argmax(1)
+    loader = [(x[:25], y[:25]), (x[25:], y[25:])]
+    table = compare({"dense": dense, "pruned": Result(small, kept={"0": torch.arange(4)}, file_bytes=1234)}, SHAPE,
+                    loader, batch_sizes=(1, 4), rounds=2)
+    sizes = size_table({"dense": dense, "pruned": small}, SHAPE)
+    assert table["params"].tolist() == sizes["params"].tolist() and table["FLOPs"].tolist() == sizes["FLOPs"].tolist()
+    assert table["file bytes"].tolist() == [measure.state_dict_bytes(dense), 1234]  # a Result's own file counts
+    assert table.loc["pruned", "file bytes %"] == round(100 * 1234 / measure.state_dict_bytes(dense), 1)
+    by_hand = stats.paired_comparison(stats.correct(dense, loader), stats.correct(small, loader))
+    assert table.loc["dense", "accuracy %"] == 100 and table.loc["dense", "vs reference (pp)"] == 0
+    assert table.loc["pruned", "accuracy %"] == pytest.approx(100 * by_hand["acc_b"])
+    assert table.loc["pruned", "vs reference (pp)"] == round(100 * by_hand["diff"], 2)
+    assert table.loc["pruned", "95 % CI low (pp)"] == round(100 * by_hand["ci_low"], 2)
+    assert table.loc["pruned", "p"] == by_hand["p_value"] and table.loc["dense", "p"] == 1.0
+    assert {"latency ms (batch 1)", "latency ms (batch 4)", "spread % (batch 4)"} <= set(table.columns)
+    assert table["speed-up (batch 4)"].tolist() == pytest.approx(
+        [1.0, table.loc["dense", "latency ms (batch 4)"] / table.loc["pruned", "latency ms (batch 4)"]])
+    assert table["FLOPs reduction"].tolist() == pytest.approx([1.0, sizes.loc["dense", "FLOPs"] / sizes.loc["pruned", "FLOPs"]])
+    assert "accuracy %" not in compare({"dense": dense}, SHAPE, batch_sizes=(1,), rounds=1).columns
+
+
+def test_a_result_holds_the_model_what_was_kept_and_the_bytes_of_its_file():
+    model = net()
+    run = Result(model, history=pd.DataFrame({"step": [0]}))
+    assert run.file_bytes == measure.state_dict_bytes(model) and run.kept is None
+    for kwargs, error, words in ((dict(model="net"), TypeError, "model"), (dict(history=[1]), TypeError, "history"),
+                                 (dict(kept=[0]), TypeError, "kept"), (dict(file_bytes=0), ValueError, "file_bytes")):
+        with pytest.raises(error, match=words):
+            Result(**(dict(model=model) | kwargs))
+    with pytest.raises(TypeError, match="results must be a non-empty dict"):
+        compare({}, SHAPE)
+    with pytest.raises(TypeError, match="results\\['b'\\] must be a Result or an nn.Module"):
+        compare({"a": model, "b": "net"}, SHAPE)

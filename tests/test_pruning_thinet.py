@@ -6,6 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
+from course_lib import measure
 from course_lib.pruning import (contributions, greedy_removal, l1_norm, mask_outgoing, rescale_weights,
                                 scale_inputs_, thinet_prune)
 
@@ -118,8 +119,9 @@ def test_greedy_keeps_the_channels_the_output_depends_on_and_rescaling_recovers_
     assert order[2].item() == 3, "the down-weighted copy goes next"
     w, residual = rescale_weights(x, [0, 1, 4])
     assert torch.allclose(w, torch.tensor([1.0, 1.1, 1.0]), atol=1e-5) and residual < 1e-10
-    pruned, history, kept = thinet_prune(model, {"0": 0.5}, data, SHAPE)
-    assert kept["0"].tolist() == [0, 1, 4]
+    run = thinet_prune(model, {"0": 0.5}, data, SHAPE)
+    pruned, history, kept = run.model, run.history, run.kept
+    assert kept["0"].tolist() == [0, 1, 4] and run.file_bytes == measure.state_dict_bytes(pruned)
     assert pruned[0].out_channels == 3 and pruned[3].in_channels == 3
     assert history["relative error"].iloc[1] < 1e-9
     with torch.no_grad():
@@ -132,7 +134,8 @@ def test_after_pruning_the_next_layer_computes_the_reconstruction():
     order, _ = greedy_removal(x)
     keep = order[3:].sort().values
     w, _ = rescale_weights(x, keep)
-    pruned, _, kept = thinet_prune(model, {"0": 0.5}, data, SHAPE)
+    run = thinet_prune(model, {"0": 0.5}, data, SHAPE)
+    pruned, kept = run.model, run.kept
     assert torch.equal(kept["0"], keep)
     with torch.no_grad():
         out = pruned[3](pruned[:3](inputs(data))) - pruned[3].bias[:, None, None]
@@ -142,7 +145,8 @@ def test_after_pruning_the_next_layer_computes_the_reconstruction():
 
 def test_without_rescaling_the_pruned_network_is_the_masked_one():
     model, data = chain(seed=6), loader(20)
-    pruned, history, kept = thinet_prune(model, {"0": 0.5, "3": 0.4}, data, SHAPE, rescale=False)
+    run = thinet_prune(model, {"0": 0.5, "3": 0.4}, data, SHAPE, rescale=False)
+    pruned, history, kept = run.model, run.history, run.kept
     masked = mask_outgoing(model, {name: k for name, k in kept.items()}, SHAPE).eval()
     with torch.no_grad():
         assert torch.allclose(pruned(inputs(data)), masked(inputs(data)), atol=1e-5)
@@ -154,10 +158,11 @@ def test_thinet_prune_takes_samples_on_the_network_pruned_so_far_and_fine_tunes_
     model, data = chain(seed=7), loader(20)
     before = copy.deepcopy(model.state_dict())
     calls = []
-    pruned, history, _ = thinet_prune(model, {"0": 0.5, "3": 0.4, "7": 0.3}, data, SHAPE,
-                                      fine_tune=lambda net: calls.append([m.weight.shape for m in net if
-                                                                          isinstance(m, (nn.Conv2d, nn.Linear))]),
-                                      eval_loader=data)
+    run = thinet_prune(model, {"0": 0.5, "3": 0.4, "7": 0.3}, data, SHAPE,
+                       fine_tune=lambda net: calls.append([m.weight.shape for m in net if
+                                                           isinstance(m, (nn.Conv2d, nn.Linear))]),
+                       eval_loader=data)
+    pruned, history = run.model, run.history
     assert len(calls) == 3 and calls[0][0][0] == 3 and calls[1][1][0] == 3
     assert pruned[7].out_features == 5 and pruned[9].in_features == 5
     assert "accuracy" in history and len(history) == 4
@@ -167,7 +172,7 @@ def test_thinet_prune_takes_samples_on_the_network_pruned_so_far_and_fine_tunes_
 def test_a_custom_selection_replaces_the_greedy_choice():
     model, data = chain(seed=8), loader()
     l1_smallest = lambda net, layer, x, n: l1_norm(net, [layer])[layer].argsort()[:n]  # noqa: E731
-    _, _, kept = thinet_prune(model, {"0": 0.5}, data, SHAPE, select=l1_smallest)
+    kept = thinet_prune(model, {"0": 0.5}, data, SHAPE, select=l1_smallest).kept
     assert kept["0"].tolist() == sorted(l1_norm(model, ["0"])["0"].argsort()[3:].tolist())
     with pytest.raises(ValueError, match="select must return 3 distinct"):
         thinet_prune(model, {"0": 0.5}, data, SHAPE, select=lambda net, layer, x, n: [0, 0, 1])

@@ -128,7 +128,7 @@ def test_warmup_scales_the_first_adam_steps():
 
 
 @pytest.mark.parametrize("kwargs, message", [(dict(epochs=0), "epochs must be a positive int"),
-                                             (dict(warmup=-1), "warmup must be an int >= 0"),
+                                             (dict(warmup=-1), "warmup must be a non-negative int"),
                                              (dict(lr=0), "lr must be positive"),
                                              (dict(optimizer="rmsprop"), "optimizer must be 'sgd' or 'adam'"),
                                              (dict(patience=0), "patience must be a positive int")])

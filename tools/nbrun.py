@@ -141,9 +141,9 @@ def peak_children_rss(stop, result):
         time.sleep(0.05)
 
 
-def execute(nb, timeout=2000):
-    """Run ``nb`` in a fresh kernel from notebooks/; returns (wall seconds, peak kernel RSS bytes).
-    ``timeout``: seconds a cell may take (nbval's default), room for a slow or busy machine."""
+def execute(nb, timeout=2000, path=NOTEBOOKS):
+    """Run ``nb`` in a fresh kernel from ``path`` (default notebooks/); returns (wall seconds, peak
+    kernel RSS bytes). ``timeout``: seconds a cell may take, room for a slow or busy machine."""
     os.environ["COURSE_PROGRESS"] = "0"
     stop, peak = threading.Event(), [0]
     watcher = threading.Thread(target=peak_children_rss, args=(stop, peak), daemon=True)
@@ -151,7 +151,7 @@ def execute(nb, timeout=2000):
     start = time.perf_counter()
     try:
         NotebookClient(nb, timeout=timeout, kernel_name=KERNEL,
-                       resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+                       resources={"metadata": {"path": str(path)}}).execute()
     finally:
         stop.set()
         watcher.join()

@@ -15,11 +15,11 @@ import pandas as pd
 import torch
 import torch.nn as nn
 
-from .. import train
+from .. import measure, train
 from .. import validate
+from ..pruning.surgery import PRUNABLE
 from ..validate import fraction
 
-PRUNABLE = (nn.Conv2d, nn.Linear)
 # fractions of a layer's weights removed; fine near the top, where the rules of
 # course_lib.pruning.sensitivity stop
 RATIOS = (0.5, 0.7, 0.8, 0.85, 0.9, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99)
@@ -71,10 +71,10 @@ def magnitude_masks(model, quality, masks=None):
     return out
 
 
-def fraction_masks(model, fractions, masks=None, scores=None):
-    """Keep-masks that remove, in each layer named in ``fractions`` ({layer name: fraction in
-    [0, 1)}), that fraction of its surviving weights, the smallest |w| first (weights tied with
-    the last one removed go too): a per-layer threshold as in :func:`magnitude_masks`, set by a
+def fraction_masks(model, ratios, masks=None, scores=None):
+    """Keep-masks that remove, in each layer named in ``ratios`` ({layer name: ratio in [0, 1)}),
+    that fraction of its surviving weights, the smallest |w| first (weights tied with the last
+    one removed go too): a per-layer threshold as in :func:`magnitude_masks`, set by a
     count instead of by quality x std. Layers not named keep their masks; with ``masks`` from an
     earlier step, weights pruned then stay pruned.
 
@@ -83,16 +83,16 @@ def fraction_masks(model, fractions, masks=None, scores=None):
     ``importance_scores`` (e.g. a correlation between the connection's input and output units).
     """
     layers = prunable_layers(model)
-    if not isinstance(fractions, dict) or not set(fractions) <= set(layers):
-        raise ValueError(f"fractions must be a dict over the prunable layers {list(layers)}, got {fractions!r}")
-    for name, f in fractions.items():
-        fraction(f, f"fractions[{name!r}]")
+    if not isinstance(ratios, dict) or not set(ratios) <= set(layers):
+        raise ValueError(f"ratios must be a dict over the prunable layers {list(layers)}, got {ratios!r}")
+    for name, r in ratios.items():
+        fraction(r, f"ratios[{name!r}]")
     if scores is not None and (not isinstance(scores, dict) or not set(scores) <= set(layers) or any(
             not isinstance(s, torch.Tensor) or s.shape != layers[n].weight.shape for n, s in scores.items())):
         raise ValueError("scores must be None or a dict {prunable layer: tensor of its weight's shape}")
     out = {}
     for name, w, old in _survivors(model, masks):
-        n_remove = round(fractions.get(name, 0.0) * int(old.sum()))
+        n_remove = round(ratios.get(name, 0.0) * int(old.sum()))
         if n_remove == 0:
             out[name] = old.clone()
             continue
@@ -196,19 +196,20 @@ def iterative_prune_(model, schedule, train_loader, val_loader=None, epochs=3, l
     """Prune ``model`` in place: for each step of ``schedule`` prune with ``masks_fn(model, step,
     masks)``, then retrain ``epochs`` epochs with :func:`course_lib.train.fit` under
     :func:`masked_gradients`. With the default ``masks_fn``, :func:`magnitude_masks`, a step is a
-    quality or a dict of them per layer; with :func:`fraction_masks` it is a dict of fractions,
-    e.g. from :func:`even_steps`. Returns ``(masks, history)``, history being one list
-    of epoch rows per step.
+    quality or a dict of them per layer; with :func:`fraction_masks` it is a dict of ratios,
+    e.g. from :func:`even_steps`. Returns a :class:`~course_lib.measure.Result`: ``model`` (the
+    same object, pruned in place), ``history`` one row per retraining epoch (:func:`course_lib.train.fit`'s
+    columns, with the ``step`` it belongs to, from 1) and ``kept`` the final keep-masks.
     """
     if not isinstance(schedule, (list, tuple)) or not schedule:
         raise ValueError(f"schedule must be a non-empty list of steps, got {schedule!r}")
     if not callable(masks_fn):
         raise TypeError(f"masks_fn must be a callable (model, step, masks) -> masks, got {type(masks_fn).__name__}")
     masks, history = None, []
-    for step in schedule:
+    for number, step in enumerate(schedule, 1):
         masks = masks_fn(model, step, masks)
         apply_masks_(model, masks)
         with masked_gradients(model, masks):
-            history.append(train.fit(model, train_loader, val_loader, epochs=epochs, lr=lr, desc="retrain",
-                                     **fit_kwargs))
-    return masks, history
+            rows = train.fit(model, train_loader, val_loader, epochs=epochs, lr=lr, desc="retrain", **fit_kwargs)
+        history += [{"step": number, **row} for row in rows]
+    return measure.Result(model, pd.DataFrame(history), masks)

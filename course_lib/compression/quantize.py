@@ -71,8 +71,7 @@ def kmeans_1d(values, k, init="linear", iters=50, seed=0):
     if values.numel() == 0:
         raise ValueError("values must not be empty")
     positive_int(k, "k")
-    if not isinstance(iters, int) or iters < 0:
-        raise ValueError(f"iters must be a non-negative int, got {iters!r}")
+    int_in(iters, "iters", 0)
     flat = values.detach().flatten()
     centroids = init_centroids(flat, k, init, seed)
     for _ in range(iters):

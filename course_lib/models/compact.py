@@ -17,6 +17,7 @@ import torch.nn as nn
 
 from ..cost import pruned_params
 from ..measure import count_params, layer_table
+from ..validate import int_in
 from ._checks import check_input, positive_int
 
 # SqueezeNet v1.0 (paper Table 1): "M" = 3x3/2 max-pool, (s1x1, e1x1, e3x3) = a Fire module.
@@ -44,9 +45,7 @@ def _positive_number(value, name):
 
 
 def _input_size(value, smallest=28):
-    if not isinstance(value, int) or isinstance(value, bool) or value < smallest:
-        raise ValueError(f"input_size must be an int >= {smallest} (pixels), got {value!r}")
-    return value
+    return int_in(value, "input_size", smallest)
 
 
 def _stride(stride):

@@ -27,13 +27,13 @@ The currency between the pieces:
 from .activations import TAPS, record
 from .batchnorm import recalibrate_bn
 from .loop import history_row, prune_iteratively
-from .criteria import (CRITERIA, agreement, bn_scale, feature_map_ranks, filter_norms, hrank, l1_norm, l2_norm,
+from .criteria import (CRITERIA, aaws, agreement, bn_scale, feature_map_ranks, filter_norms, hrank, l1_norm, l2_norm,
                        mean_activation, nonzero_fraction, oracle_loss_change, random_scores, std_activation, taylor,
                        win_fraction)
 from .figures import plot_coupling, plot_sensitivity
 from .plan import (NORMALISATIONS, n_keep, normalised, plan_global, plan_largest, plan_random, plan_smallest, plan_table,
                    unit_flops)
-from .report import latency_table, size_table
+from .report import compare, latency_table, size_table
 from .sensitivity import choose_ratios, greedy_ratios, layer_sensitivity
-from .surgery import Chain, dependencies, mask_outgoing, prune, prune_, replace_module, trace
+from .surgery import PRUNABLE, Chain, dependencies, mask_outgoing, prune, prune_, replace_module, trace
 from .thinet import contributions, greedy_removal, rescale_weights, scale_inputs_, thinet_prune

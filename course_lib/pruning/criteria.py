@@ -19,7 +19,7 @@ from .. import config, train
 from ..validate import check_model, check_shape, positive_int
 from .activations import record
 from .plan import normalised
-from .surgery import dependencies
+from .surgery import PRUNABLE, dependencies
 
 
 def _layers(model, layers):
@@ -29,7 +29,7 @@ def _layers(model, layers):
         raise TypeError(f"layers must be a list of layer names, got {layers!r}")
     modules = dict(model.named_modules())
     for name in layers:
-        if not isinstance(modules.get(name), (nn.Conv2d, nn.Linear)):
+        if not isinstance(modules.get(name), PRUNABLE):
             raise ValueError(f"layers: {name!r} is not a Conv2d or Linear of the model")
     return {name: modules[name] for name in layers}
 
@@ -54,6 +54,15 @@ def l1_norm(model, layers):
 def l2_norm(model, layers):
     """The L2 norm of each filter, per layer."""
     return {name: filter_norms(m.weight, 2) for name, m in _layers(model, layers).items()}
+
+
+def aaws(model, layers):
+    """Average absolute weight sum (the gradually-global poster): each unit's L1 norm divided by
+    its number of weights, per layer. Within a layer it orders the units exactly as
+    :func:`l1_norm` does; it differs only when units of layers with other filter sizes are
+    ranked together."""
+    return {name: filter_norms(m.weight, 1) / m.weight[0].numel()
+            for name, m in _layers(model, layers).items()}
 
 
 def random_scores(model, layers, seed=0):
@@ -233,9 +242,9 @@ def oracle_loss_change(model, layers, loader, batches=None, device=None):
 
 # Every criterion by the name a student searches for. "apoz" is Hu et al.'s average percentage of
 # zeros returned as 1 - APoZ (nonzero_fraction), so that higher = more important, as everywhere here.
-CRITERIA = {"l1": l1_norm, "l2": l2_norm, "apoz": nonzero_fraction, "mean_activation": mean_activation,
-            "std_activation": std_activation, "taylor": taylor, "hrank": hrank, "bn_scale": bn_scale,
-            "wins": win_fraction, "random": random_scores, "oracle": oracle_loss_change}
+CRITERIA = {"l1": l1_norm, "l2": l2_norm, "aaws": aaws, "apoz": nonzero_fraction,
+            "mean_activation": mean_activation, "std_activation": std_activation, "taylor": taylor, "hrank": hrank,
+            "bn_scale": bn_scale, "wins": win_fraction, "random": random_scores, "oracle": oracle_loss_change}
 
 
 def agreement(scores, reference, normalise="l2"):

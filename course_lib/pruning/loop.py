@@ -9,13 +9,15 @@ import torch
 from .. import config, measure, train
 from ..validate import check_model, check_shape, fraction, positive_int
 from .plan import plan_global
+from .report import latency_table
 from .surgery import dependencies, prune_
 
 
 def history_row(model, input_shape, loader=None, latency_batch=None, device=None, first=None):
     """One row of a pruning history: ``model``'s params, FLOPs, bytes (:func:`course_lib.measure.summary`),
     "params %" and "FLOPs %" of ``first`` (the original's row; default: this one), accuracy on
-    ``loader`` (if given) and, with ``latency_batch``, the median CPU latency (ms) of such a batch."""
+    ``loader`` (if given) and, with ``latency_batch``, the CPU latency (ms) of such a batch by the
+    protocol of :func:`~course_lib.pruning.report.latency_table` (the best of interleaved rounds, one thread)."""
     row = measure.summary(model, input_shape)
     first = first or row
     row["params %"] = round(100 * row["params"] / first["params"], 2)
@@ -23,8 +25,8 @@ def history_row(model, input_shape, loader=None, latency_batch=None, device=None
     if loader is not None:
         row["accuracy"] = train.evaluate(model, loader, device)["accuracy"]
     if latency_batch is not None:
-        cpu = copy.deepcopy(model).cpu()
-        row["latency ms"] = measure.latency(cpu, input_shape, batch_size=latency_batch, repeats=20, warmup=3)["median_ms"]
+        times = latency_table({"model": model}, input_shape, batch_sizes=(latency_batch,))
+        row["latency ms"] = float(times.iloc[0, 0])
     return row
 
 
@@ -58,10 +60,11 @@ def prune_iteratively(model, criterion, input_shape, per_step, steps, select=pla
     the surgery, with the network the scores were computed on: a notebook can score other
     criteria on the same sequence of networks (it must not change ``model``).
 
-    Returns ``(pruned, history, removed)``: the pruned network; a DataFrame, one row per step
-    (step 0 = the original) with columns step, removed (units so far), params, FLOPs, bytes,
-    "params %", "FLOPs %" (of the original), accuracy and "latency ms" when measured; and
-    ``{layer: sorted indices of the ORIGINAL units removed}``, the plans of all steps composed.
+    Returns a :class:`~course_lib.measure.Result`: ``model`` the pruned network; ``history`` a
+    DataFrame, one row per step (step 0 = the original) with columns step, removed (units so
+    far), params, FLOPs, bytes, "params %", "FLOPs %" (of the original), accuracy and
+    "latency ms" when measured; ``kept`` the plans of all steps composed, ``{layer: sorted
+    indices of the ORIGINAL units kept}``.
     """
     check_model(model)
     input_shape = check_shape(input_shape)
@@ -105,6 +108,4 @@ def prune_iteratively(model, criterion, input_shape, per_step, steps, select=pla
                 break
         if target is not None and target(rows[-1]):
             break
-    history = pd.DataFrame(rows)
-    removed = {name: sorted(set(range(groups[name].units)) - set(a.tolist())) for name, a in alive.items()}
-    return pruned, history, removed
+    return measure.Result(pruned, pd.DataFrame(rows), {name: a.sort().values for name, a in alive.items()})

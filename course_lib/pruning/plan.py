@@ -1,8 +1,12 @@
 """Selections: scores -> a *plan* ``{layer name: sorted LongTensor of the unit indices to KEEP}``.
 
-``ratios`` is the fraction of units to REMOVE, one float for every layer or ``{name: ratio}``;
-a layer keeps ``n - round(ratio * n)`` units and always at least one. ``round_to=k`` rounds that
-count to the nearest multiple of k (vectorised kernels work on blocks of channels).
+Every selection has the form ``select(scores, amount, **options) -> plan``. ``amount`` says how
+much to remove: an int (that many units), a float (a *ratio*, the fraction of units removed, in
+[0, 1)) or, for the per-layer rules, ``{layer name: int or ratio}`` (layers not named lose none).
+The per-layer rules (:func:`plan_smallest`, :func:`plan_largest`, :func:`plan_random`) apply
+``amount`` to every layer; :func:`plan_global` ranks all layers together and removes ``amount``
+units in all. A layer always keeps at least one unit; ``round_to=k`` rounds a kept count to the
+nearest multiple of k (vectorised kernels work on blocks of channels).
 """
 import pandas as pd
 import torch
@@ -12,54 +16,66 @@ from ..validate import fraction, int_in, positive_int
 from .surgery import dependencies
 
 
-def _ratios(scores, ratios):
-    """``{name: ratio}`` for every layer of ``scores``, checked to lie in [0, 1)."""
+def _check_scores(scores):
+    """``scores`` if it is ``{layer name: non-empty 1-D tensor}``; else ``TypeError``."""
     if not isinstance(scores, dict) or not all(isinstance(s, torch.Tensor) and s.dim() == 1 and s.numel() > 0
                                                for s in scores.values()):
         raise TypeError("scores must be a dict {layer name: non-empty 1-D tensor}")
-    if isinstance(ratios, dict):
-        unknown = set(ratios) - set(scores)
+    return scores
+
+
+def _per_layer(scores, amount):
+    """``{name: amount}`` for every layer of ``scores``, each an int or a ratio checked against the layer's size."""
+    if isinstance(amount, dict):
+        unknown = set(amount) - set(_check_scores(scores))
         if unknown:
-            raise ValueError(f"ratios name layers without scores: {sorted(unknown)}")
-        ratios = {name: ratios.get(name, 0.0) for name in scores}
+            raise ValueError(f"amount names layers without scores: {sorted(unknown)}")
+        amount = {name: amount.get(name, 0) for name in scores}
     else:
-        ratios = {name: ratios for name in scores}
-    for name, r in ratios.items():
-        fraction(r, f"ratios: the prune ratio of {name!r}")
-    return ratios
+        amount = {name: amount for name in _check_scores(scores)}
+    for name, a in amount.items():
+        n_keep(len(scores[name]), a, argument=f"amount for layer {name!r}")
+    return amount
 
 
-def n_keep(n, ratio, round_to=1):
-    """Units kept when ``ratio`` of ``n`` are removed: n - round(ratio * n), at least 1; with
-    ``round_to=k`` rounded to the nearest multiple of k, kept within [min(k, n), n]."""
+def n_keep(n, amount, round_to=1, argument="amount"):
+    """Units kept of ``n`` when ``amount`` go: an int removes that many (at most n - 1), a ratio
+    (float in [0, 1)) removes round(ratio * n), keeping at least 1; with ``round_to=k`` the count
+    is rounded to the nearest multiple of k, kept within [min(k, n), n]. ``argument`` names
+    ``amount`` in the error message."""
     positive_int(round_to, "round_to")
-    kept = max(1, n - round(ratio * n))
+    if isinstance(amount, float) and 0 <= amount < 1:
+        kept = max(1, n - round(amount * n))
+    elif isinstance(amount, int) and not isinstance(amount, bool) and 0 <= amount < n:
+        kept = n - amount
+    else:
+        raise ValueError(f"{argument} must be a ratio in [0, 1) or a number of units in [0, {n - 1}], got {amount!r}")
     return min(n, max(min(round_to, n), round_to * round(kept / round_to)))
 
 
-def _plan(scores, ratios, order, round_to):
+def _plan(scores, amount, order, round_to):
     """Keep, per layer, the units that come first in ``order(scores)`` (a permutation)."""
     plan = {}
-    for name, r in _ratios(scores, ratios).items():
+    for name, a in _per_layer(scores, amount).items():
         s = scores[name]
-        plan[name] = order(s)[:n_keep(len(s), r, round_to)].sort().values
+        plan[name] = order(s)[:n_keep(len(s), a, round_to)].sort().values
     return plan
 
 
-def plan_smallest(scores, ratios, round_to=1):
-    """Prune the lowest-scoring units (keep the largest scores): the criterion's own rule."""
-    return _plan(scores, ratios, lambda s: s.argsort(descending=True, stable=True), round_to)
+def plan_smallest(scores, amount, round_to=1):
+    """Prune the lowest-scoring units of each layer (keep the largest scores): the criterion's own rule."""
+    return _plan(scores, amount, lambda s: s.argsort(descending=True, stable=True), round_to)
 
 
-def plan_largest(scores, ratios, round_to=1):
-    """Prune the HIGHEST-scoring units: the control that shows whether the criterion matters."""
-    return _plan(scores, ratios, lambda s: s.argsort(stable=True), round_to)
+def plan_largest(scores, amount, round_to=1):
+    """Prune the HIGHEST-scoring units of each layer: the control that shows whether the criterion matters."""
+    return _plan(scores, amount, lambda s: s.argsort(stable=True), round_to)
 
 
-def plan_random(scores, ratios, seed=0, round_to=1):
-    """Prune random units (scores only give the layer sizes)."""
+def plan_random(scores, amount, seed=0, round_to=1):
+    """Prune random units of each layer (scores only give the layer sizes)."""
     gen = config.generator(seed)  # validates seed; shifted by COURSE_SEED
-    return _plan(scores, ratios, lambda s: torch.randperm(len(s), generator=gen), round_to)
+    return _plan(scores, amount, lambda s: torch.randperm(len(s), generator=gen), round_to)
 
 
 def plan_table(plan, scores):
@@ -82,7 +98,7 @@ def normalised(scores, normalise="l2"):
     by its sum (each unit's share of its layer), None leaves them (:data:`NORMALISATIONS`); or a
     callable ``fn(layer_scores) -> scale`` (a positive number) divides by what it returns. An
     all-zero layer stays zero."""
-    _ratios(scores, 0.0)  # checks scores
+    _check_scores(scores)
     if normalise not in NORMALISATIONS and not callable(normalise):
         raise ValueError(f"normalise must be one of {NORMALISATIONS} or a callable, got {normalise!r}")
     rule = {None: lambda s: 1.0, "l2": torch.linalg.vector_norm, "mean": torch.mean, "sum": torch.sum}.get(
@@ -110,9 +126,10 @@ def _unit_costs(cost, scores):
 def plan_global(scores, amount, normalise="l2", min_keep=1, cost=None, round_to=1):
     """Rank the units of all layers together and remove the ``amount`` lowest: a plan.
 
-    ``amount``: how many units to remove in all, an int, or a fraction in (0, 1) of all units
-    in ``scores``. ``normalise`` (one of :data:`NORMALISATIONS`) rescales each layer's scores
-    first, since raw scores of different layers need not be on one scale. ``cost``
+    ``amount``: how many units to remove in all, an int, or a ratio in (0, 1) of all units in
+    ``scores`` (not per layer: the ranking decides how many each layer loses). ``normalise``
+    (one of :data:`NORMALISATIONS`) rescales each layer's scores first, since raw scores of
+    different layers need not be on one scale. ``cost``
     (``{layer: number or (units,) tensor}``, e.g. the FLOPs one unit costs) makes the ranking
     cost-aware: units go in order of normalised score / cost, so at equal scores the expensive
     unit goes first. Every layer keeps at least ``min_keep`` units (fewer units than asked are
@@ -121,7 +138,10 @@ def plan_global(scores, amount, normalise="l2", min_keep=1, cost=None, round_to=
     +inf is never removed (e.g. the best piece of a maxout unit, :func:`win_fraction`'s
     ``keep_best``); such scores need ``normalise=None``.
     """
-    _ratios(scores, 0.0)  # checks scores
+    _check_scores(scores)
+    if isinstance(amount, dict):
+        raise TypeError("amount: plan_global ranks all layers together and takes one int or ratio for the whole "
+                        "network; per-layer amounts are for plan_smallest, plan_largest and plan_random")
     if normalise is not None and any(torch.isinf(s).any() for s in scores.values()):
         raise ValueError("scores with +inf (units never removed) need normalise=None")
     keys = normalised({name: s.double() for name, s in scores.items()}, normalise)

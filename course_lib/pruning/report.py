@@ -1,9 +1,11 @@
-"""Before/after tables for pruned models: exact sizes, and CPU latency measured fairly."""
+"""Before/after tables: exact sizes, CPU latency measured fairly, and :func:`compare`, the one
+table every method of the course is reported in."""
 import copy
 
 import pandas as pd
+import torch.nn as nn
 
-from .. import measure
+from .. import measure, stats
 from ..validate import check_model, positive_int
 
 
@@ -57,3 +59,45 @@ def latency_table(models, input_shape, batch_sizes=(1, 64), rounds=5, repeats=15
         columns.update({f"spread % (batch {b})": {label: 100 * (max(times[label, b]) / min(times[label, b]) - 1)
                                                   for label in models} for b in batch_sizes})
     return pd.DataFrame(columns).round(3)
+
+
+def compare(results, input_shape, loader=None, batch_sizes=(1, 64), rounds=5, threads=1, device=None):
+    """One table for any set of methods, each measured the same way.
+
+    ``results``: ``{label: Result or nn.Module}`` (:class:`course_lib.measure.Result`), the first
+    the reference. One row per label: params, FLOPs (one input of ``input_shape``) and the bytes
+    of the stored file (a Result's ``file_bytes``; for a bare module its ``torch.save``'d state
+    dict), each also as % of the reference's; with ``loader`` (e.g. the test split) the accuracy
+    (%) and, paired with the reference on the same images (:func:`course_lib.stats.paired_comparison`),
+    the difference in pp with its 95 % interval and p-value; then the CPU latency by
+    :func:`latency_table`'s protocol, per batch size the best round's median (ms), the spread of
+    the rounds (%) and the speed-up over the reference, on ``threads`` threads; and the FLOPs
+    reduction (the reference's FLOPs / the row's), the speed-up the FLOPs alone would predict.
+    """
+    if not isinstance(results, dict) or not results:
+        raise TypeError("results must be a non-empty dict {label: Result or nn.Module}")
+    runs = {}
+    for label, run in results.items():
+        if not isinstance(run, (measure.Result, nn.Module)):
+            raise TypeError(f"results[{label!r}] must be a Result or an nn.Module, got {type(run).__name__}")
+        runs[label] = run if isinstance(run, measure.Result) else measure.Result(run)
+    models = _cpu_models({label: run.model for label, run in runs.items()})
+    table = pd.DataFrame({label: {"params": measure.count_params(m),
+                                  "FLOPs": measure.summary(m, input_shape)["FLOPs"],
+                                  "file bytes": runs[label].file_bytes} for label, m in models.items()}).T
+    for col in ("params", "FLOPs", "file bytes"):
+        table[f"{col} %"] = (100 * table[col] / table[col].iloc[0]).round(1)
+    if loader is not None:
+        hits = {label: stats.correct(run.model, loader, device) for label, run in runs.items()}
+        reference = next(iter(hits.values()))
+        paired = {label: stats.paired_comparison(reference, h) for label, h in hits.items()}
+        table["accuracy %"] = [100 * c["acc_b"] for c in paired.values()]
+        for column, key in (("vs reference (pp)", "diff"), ("95 % CI low (pp)", "ci_low"),
+                            ("95 % CI high (pp)", "ci_high")):
+            table[column] = [round(100 * c[key], 2) for c in paired.values()]
+        table["p"] = [c["p_value"] for c in paired.values()]
+    table = table.join(latency_table(models, input_shape, batch_sizes, rounds=rounds, threads=threads, spread=True))
+    for b in batch_sizes:
+        table[f"speed-up (batch {b})"] = table[f"latency ms (batch {b})"].iloc[0] / table[f"latency ms (batch {b})"]
+    table["FLOPs reduction"] = table["FLOPs"].iloc[0] / table["FLOPs"]
+    return table

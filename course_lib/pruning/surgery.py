@@ -33,7 +33,7 @@ import torch.nn as nn
 from ..models.maxout import Maxout
 from ..validate import check_model, check_shape, eval_mode
 
-LAYERS = (nn.Conv2d, nn.Linear)
+PRUNABLE = (nn.Conv2d, nn.Linear)  # the layers whose output units (filters, neurons) the course prunes
 NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid,
                nn.Hardtanh, nn.Hardswish)
@@ -111,7 +111,7 @@ def trace(model, input_shape):
     for name, m, inp, res in calls:
         if any(s.name == name for s in steps):
             _refuse(name, "is called more than once in forward (a shared module)")
-        if not isinstance(m, LAYERS + NORMS + PASS_THROUGH + (Maxout,)):
+        if not isinstance(m, PRUNABLE + NORMS + PASS_THROUGH + (Maxout,)):
             _refuse(name, f"{type(m).__name__} is not a module the surgery knows how to follow")
         if isinstance(m, nn.Conv2d) and m.groups != 1:
             _refuse(name, f"grouped/depthwise convolution (groups={m.groups}) couples input and output channels")
@@ -189,8 +189,8 @@ def _groups(steps):
     """``{name: Group}`` for each Conv2d / Linear of the traced chain ``steps`` with a consumer."""
     groups = {}
     for i, step in enumerate(steps):
-        later = [j for j in range(i + 1, len(steps)) if isinstance(steps[j].module, LAYERS)]
-        if not isinstance(step.module, LAYERS) or not later:
+        later = [j for j in range(i + 1, len(steps)) if isinstance(steps[j].module, PRUNABLE)]
+        if not isinstance(step.module, PRUNABLE) or not later:
             continue  # the output layer has no consumer: its units are the model's outputs
         chain, channels = steps[i:later[0] + 1], step.out_shape[0]
         between = chain[1:-1]
@@ -224,7 +224,7 @@ def _check_plan(plan, groups, modules):
     checked = {}
     for name, keep in plan.items():
         if name not in groups:
-            if isinstance(modules.get(name), LAYERS):
+            if isinstance(modules.get(name), PRUNABLE):
                 raise ValueError(f"plan: layer {name!r} produces the model output; its units cannot be removed")
             raise ValueError(f"plan: unknown layer name {name!r}; prunable layers are {list(groups)}")
         size = modules[name].weight.shape[0]

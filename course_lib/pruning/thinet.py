@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .. import config
+from .. import config, measure
 from ..validate import check_model, check_shape, fraction, positive_int
 from .activations import record
 from .loop import history_row
@@ -157,10 +157,11 @@ def thinet_prune(model, ratios, loader, input_shape, rescale=True, fine_tune=Non
     the smallest L1 norms, to see what the reconstruction adds); ``positions``, ``batches``, ``seed``,
     ``after_norm`` as for :func:`contributions`; ``eval_loader``: accuracy in the history.
 
-    Returns ``(pruned, history, kept)``: the pruned network; a DataFrame, one row per layer (row 0
-    = "original") with the layer pruned, its reconstruction error on the samples relative to ||y||^2
-    (after rescaling when ``rescale``), and :func:`~course_lib.pruning.loop.history_row`'s
-    measures; and ``{layer: sorted original indices of the channels kept}``.
+    Returns a :class:`~course_lib.measure.Result`: ``model`` the pruned network; ``history`` a
+    DataFrame, one row per layer (row 0 = "original") with the layer pruned, its reconstruction
+    error on the samples relative to ||y||^2 (after rescaling when ``rescale``), and
+    :func:`~course_lib.pruning.loop.history_row`'s measures; ``kept`` the plan, ``{layer: sorted
+    original indices of the channels kept}``.
     """
     check_model(model)
     input_shape = check_shape(input_shape)
@@ -199,4 +200,4 @@ def thinet_prune(model, ratios, loader, input_shape, rescale=True, fine_tune=Non
             fine_tune(pruned)
         rows.append({"layer": name, "relative error": error / float(y.pow(2).mean()),
                      **history_row(pruned, input_shape, eval_loader, device=device, first=first)})
-    return pruned, pd.DataFrame(rows), kept
+    return measure.Result(pruned, pd.DataFrame(rows), kept)

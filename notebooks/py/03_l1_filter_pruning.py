@@ -735,7 +735,10 @@ nb03.check_params_removed(params_removed)
 
 # %% [markdown]
 # <!-- BEGIN SOLUTION -->
-# **Model answers (instructor version).**
+# **Model answers (instructor version).** Exercise 6's code runs in the cell after these answers
+# (left out of the student version); the code of exercises 4 and 5, which train networks, runs with
+# its outputs in `answers/03_l1_filter_pruning_answers.ipynb` (`python tools/answers.py 03` rebuilds
+# it). The words read those outputs.
 #
 # **Exercise 4.** Both schedules start from the same network: `ours` was pruned and recalibrated in place in
 # section 6, and `retrained` holds copies of it. Each split is paired with the baseline, then seed by seed
@@ -758,8 +761,8 @@ nb03.check_params_removed(params_removed)
 #         print(f"  {split}, seed {s}: {c['only_b'] - c['only_a']:+d} digits;", stats.describe(c, "RETRAIN", "gentle"))
 # ```
 #
-# Count every difference in digits: one validation digit is 0.2 pp (of 500), one test digit 0.1 pp (of
-# 1,000). Expect the two schedules to end only a few digits apart on either split. The validation split is
+# The lines above count every difference in digits: one validation digit is 0.2 pp (of 500), one test digit
+# 0.1 pp (of 1,000); read how many digits apart the two schedules end on each split. The validation split is
 # the weaker witness: `run` keeps each phase's best validation epoch, so a validation accuracy is the
 # maximum over that phase's epochs, and the longer schedule (quick profile: 11 epochs against 6) gets more
 # draws at that maximum; those 500 digits also chose the plan. A validation gap of a few digits is what this
@@ -790,32 +793,15 @@ nb03.check_params_removed(params_removed)
 # train from random weights, so use `BASELINE` there. Liu et al. found that for structured pruning to a
 # predefined architecture, Li et al.'s L1 pruning among them, the pruned architecture trained from scratch
 # matches or beats the pruned and fine-tuned network: the value lies in the architecture, not in the kept
-# weights. On digits, which this network learns in a few epochs, expect the same: the scratch copies within
-# what 1,000 test digits resolve of the retrained ones and of the control (intervals containing 0), even
-# though the retrained networks saw more epochs in all (the baseline's training, then the retraining:
-# twice as many in the quick profile). If
-# instead both scratch copies are significantly worse, against the control and their retrained twins, the
-# kept weights carry something that training from random weights with this schedule does not recover; one
-# significant seed alone is not that evidence.
+# weights. The paired lines above test it on digits, which this network learns in a few epochs: scratch
+# copies within what 1,000 test digits resolve of the retrained ones and of the control (intervals
+# containing 0) agree with Liu et al., even though the retrained networks saw more epochs in all (the
+# baseline's training, then the retraining: twice as many in the quick profile). Both scratch copies
+# significantly worse, against the control and their retrained twins, would say the kept weights carry
+# something that training from random weights with this schedule does not recover; one significant seed
+# alone is not that evidence.
 #
-# **Exercise 6.**
-#
-# ```python
-# from scipy.stats import spearmanr
-# from course_lib.pruning import l2_norm
-#
-# l2_rule = layer_sensitivity(model, sens_loader, SHAPE, ratios=FEWER, criterion=l2_norm, layers=SHOWN,
-#                             calibration_loader=calib_loader)
-# gap = 100 * (l2_rule.set_index(["layer", "ratio"])["accuracy"]
-#              - rules["smallest L1 (Li et al.)"].set_index(["layer", "ratio"])["accuracy"])
-# print(gap.unstack().rename(index=VGG_NAMES).round(1))  # pp, L2 minus L1
-# l1_scores, l2_scores = l1_norm(model, SHOWN), l2_norm(model, SHOWN)
-# for name in SHOWN:
-#     same = [torch.equal(plan_smallest(l1_scores, {name: r})[name], plan_smallest(l2_scores, {name: r})[name])
-#             for r in FEWER]
-#     print(f"{VGG_NAMES[name]}: {model.get_submodule(name).weight[0].numel()} weights per filter, Spearman "
-#           f"{spearmanr(l1_scores[name], l2_scores[name]).statistic:.2f}, the same plan at {FEWER}: {same}")
-# ```
+# **Exercise 6.** The sweep with L2 on the three layers, beside L1's, is computed in the next cell.
 #
 # Where the two plans agree, the pruned copies and their accuracies are identical (the same calibration
 # batches): the curves can differ only where the plans do, by filters near the cut trading places. Why that
@@ -826,7 +812,26 @@ nb03.check_params_removed(params_removed)
 # is the same for every filter up to a relative fluctuation of order $1/\sqrt{N}$, so they rank alike. They
 # disagree only between filters whose scales differ by less than that, or whose weights are shaped
 # differently (a few large weights count more in L2). In the quick profile conv1_1's filters have 9 weights
-# (one input channel, 3 × 3), conv3_1's 144, conv5_1's 576: expect most disagreement in conv1_1. Expect more
-# of it than Li et al. saw: with Adam and no weight decay (section 3) a layer's filters keep roughly their
-# common initial scale, so their norms differ by little more than that fluctuation.
+# (one input channel, 3 × 3), conv3_1's 144, conv5_1's 576: the argument puts most disagreement in conv1_1,
+# and more of it than Li et al. saw, since with Adam and no weight decay (section 3) a layer's filters keep
+# roughly their common initial scale, so their norms differ by little more than that fluctuation. The
+# Spearman correlations and the same-plan flags printed below show where the two norms part.
 # <!-- END SOLUTION -->
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# MODEL ANSWER to exercise 6 (left out of the student version)
+from scipy.stats import spearmanr
+from course_lib.pruning import l2_norm
+
+l2_rule = layer_sensitivity(model, sens_loader, SHAPE, ratios=FEWER, criterion=l2_norm, layers=SHOWN,
+                            calibration_loader=calib_loader)
+gap = 100 * (l2_rule.set_index(["layer", "ratio"])["accuracy"]
+             - rules["smallest L1 (Li et al.)"].set_index(["layer", "ratio"])["accuracy"])
+print(gap.unstack().rename(index=VGG_NAMES).round(1))  # pp, L2 minus L1
+l1_scores, l2_scores = l1_norm(model, SHOWN), l2_norm(model, SHOWN)
+for name in SHOWN:
+    same = [torch.equal(plan_smallest(l1_scores, {name: r})[name], plan_smallest(l2_scores, {name: r})[name])
+            for r in FEWER]
+    print(f"{VGG_NAMES[name]}: {model.get_submodule(name).weight[0].numel()} weights per filter, Spearman "
+          f"{spearmanr(l1_scores[name], l2_scores[name]).statistic:.2f}, the same plan at {FEWER}: {same}")

@@ -34,7 +34,7 @@ from course_lib import cache, config, data, stats, train, viz
 from course_lib.checks import nb04
 from course_lib.models.vgg import CFGS, VGG, conv_names, imagenet_vgg16, transfer_head, vgg16
 from course_lib.notebook import show_source
-from course_lib.pruning import (agreement, criteria, l1_norm, latency_table, mean_activation, normalised,
+from course_lib.pruning import (agreement, compare, criteria, l1_norm, latency_table, mean_activation, normalised,
                                 oracle_loss_change, plan_global, plan_table, prune, prune_iteratively, random_scores,
                                 record, size_table, taylor, unit_flops)
 
@@ -507,14 +507,15 @@ def fine_tune(model, epochs=FT_EPOCHS, lr=LR):
 
 
 def run(criterion, **options):
-    """The loop from the transfer model, then the final fine-tuning: (pruned, history, removed)."""
+    """The loop from the transfer model, then the final fine-tuning of its network: the loop's
+    ``Result`` (``model``, ``history``, ``kept``)."""
     data.reseed(loaders, 1)  # the reference's batches
-    pruned, history, removed = prune_iteratively(transfer, criterion, SHAPE, N_PER_STEP, STEPS, fine_tune=fine_tune,
-                                                 loader=loaders["val"], layers=CONVS, device=DEVICE, **options)
+    result = prune_iteratively(transfer, criterion, SHAPE, N_PER_STEP, STEPS, fine_tune=fine_tune,
+                               loader=loaders["val"], layers=CONVS, device=DEVICE, **options)
     if RECOVER_EPOCHS:
-        fine_tune(pruned, RECOVER_EPOCHS)  # longer at the full rate after the last cut (see above)
-    fine_tune(pruned, FINAL_EPOCHS, LR / 10)  # the final phase at a tenth of the rate, like the reference's
-    return pruned, history, removed
+        fine_tune(result.model, RECOVER_EPOCHS)  # longer at the full rate after the last cut (see above)
+    fine_tune(result.model, FINAL_EPOCHS, LR / 10)  # the final phase at a tenth of the rate, like the reference's
+    return result
 
 
 def flops_cost(model, layers):
@@ -528,7 +529,7 @@ RUNS = {"Taylor": (lambda m, layers: taylor(m, layers, loaders["train"], device=
 results = {label: run(criterion, **options) for label, (criterion, options) in RUNS.items()}
 print(f"SGD steps per iteration: {FT_EPOCHS * len(loaders['train'])} (the blog: 625)")
 columns = ["step", "removed", "params %", "FLOPs %", "bytes", "accuracy"]
-display(results["Taylor"][1][columns].set_index("step"))
+display(results["Taylor"].history[columns].set_index("step"))
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -539,7 +540,8 @@ resolves = 100 * 1.96 * (ref_val * (1 - ref_val) / n_val) ** 0.5  # 95 % half-wi
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
 axes[0].axhspan(100 * ref_val - resolves, min(100, 100 * ref_val + resolves), color="0.9",
                 label=f"reference ± what {n_val} digits resolve (95 %)")
-for label, (net, history, _) in results.items():
+for label, result in results.items():
+    net, history = result.model, result.history
     removed_pct = 100 * history["removed"] / FILTERS
     axes[0].plot(removed_pct, 100 * history["accuracy"], "o-", color=COLOUR[label], ms=3, label=label)
     axes[0].plot(removed_pct.iloc[-1] + 1.5 + 1.2 * list(results).index(label),  # side by side, none hidden
@@ -570,13 +572,14 @@ plt.show()
 # %%
 # NBVAL_IGNORE_OUTPUT
 final = {}
-for label, (pruned, history, removed) in results.items():
+for label, result in results.items():
+    history = result.history
     final[label] = stats.paired_comparison(hits[f"reference (fine-tuned {BUDGET} epochs)"],
-                                           stats.correct(pruned, loaders["test"]))
+                                           stats.correct(result.model, loaders["test"]))
     print(f"{label:20s} {100 * history['removed'].iloc[-1] / FILTERS:.1f} % of the filters removed, FLOPs "
           f"{history['FLOPs %'].iloc[-1]:.1f} %: " + stats.describe(final[label], "reference", "pruned"))
 train_acc = {label: train.evaluate(net, loaders["train"])["accuracy"]
-             for label, net in {"reference": reference, **{k: v[0] for k, v in results.items()}}.items()}
+             for label, net in {"reference": reference, **{k: v.model for k, v in results.items()}}.items()}
 print("training accuracy (%):", {k: round(100 * v, 1) for k, v in train_acc.items()})
 print("Taylor within 1.5 pp of the fine-tuned reference and not significantly worse (the notebook's target):",
       stats.within(final["Taylor"], 0.015))
@@ -620,7 +623,7 @@ print("FLOPs one filter costs:", {NAMES[n]: int(v) for n, v in per_filter.items(
 # %%
 # NBVAL_IGNORE_OUTPUT
 units = {n: transfer.get_submodule(n).out_channels for n in CONVS}
-pd.DataFrame({"filters": units, **{f"{label}: kept": {n: units[n] - len(results[label][2][n]) for n in CONVS}
+pd.DataFrame({"filters": units, **{f"{label}: kept": {n: len(results[label].kept[n]) for n in CONVS}
                                    for label in ("Taylor", "Taylor, FLOPs-aware")}}).rename(index=NAMES)
 
 # %% [markdown]
@@ -629,21 +632,16 @@ pd.DataFrame({"filters": units, **{f"{label}: kept": {n: units[n] - len(results[
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-quick_models = {"transfer model": transfer, "Taylor": results["Taylor"][0],
-                "Taylor, FLOPs-aware": results["Taylor, FLOPs-aware"][0]}
-sizes = size_table(quick_models, SHAPE)
-lat = latency_table(quick_models, SHAPE, batch_sizes=(1, 64), rounds=9, threads=THREADS, spread=True)
-table = sizes[["params %", "FLOPs %", "bytes %"]].join(lat)
-for b in (1, 64):
-    table[f"speed-up (batch {b})"] = lat[f"latency ms (batch {b})"].iloc[0] / lat[f"latency ms (batch {b})"]
-table["FLOPs reduction"] = sizes["FLOPs"].iloc[0] / sizes["FLOPs"]
+quick_models = {"transfer model": transfer, "Taylor": results["Taylor"].model,
+                "Taylor, FLOPs-aware": results["Taylor, FLOPs-aware"].model}
+table = compare(quick_models, SHAPE, rounds=9, threads=THREADS)  # sizes, file bytes and latency, measured one way
 table["speed-up ÷ FLOPs reduction (batch 64)"] = table["speed-up (batch 64)"] / table["FLOPs reduction"]
-display(table.T.round(2))
+display(table.drop(columns=["params", "FLOPs", "file bytes"]).T.round(2))
 
 # %%
 speed_up = table.loc["Taylor, FLOPs-aware", "speed-up (batch 64)"]
 assert speed_up >= 1.5, table.T
-kept_first = {label: sum(units[n] - len(results[label][2][n]) for n in CONVS[:4]) for label in ("Taylor", "Taylor, FLOPs-aware")}
+kept_first = {label: sum(len(results[label].kept[n]) for n in CONVS[:4]) for label in ("Taylor", "Taylor, FLOPs-aware")}
 assert kept_first["Taylor, FLOPs-aware"] < kept_first["Taylor"], kept_first
 print("the FLOPs-aware ranking keeps fewer filters in conv1 and conv2 and makes the pruned network at least 1.5x "
       "faster at batch 64")
@@ -679,14 +677,14 @@ def full_scale(widths):
     return model.eval()
 
 
-def kept_widths(removed):
+def kept_widths(kept):
     """Per conv, VGG-16's filters times the fraction of the quick run's filters kept."""
-    return [max(1, round(n * (1 - len(removed[name]) / units[name]))) for name, n in zip(CONVS, BLOG_WIDTHS)]
+    return [max(1, round(n * len(kept[name]) / units[name])) for name, n in zip(CONVS, BLOG_WIDTHS)]
 
 
 config.seed_everything(0)
 full_models = {"VGG-16, 2-class head": full_scale(BLOG_WIDTHS),
-               **{label: full_scale(kept_widths(results[label][2])) for label in ("Taylor", "Taylor, FLOPs-aware")}}
+               **{label: full_scale(kept_widths(results[label].kept)) for label in ("Taylor", "Taylor, FLOPs-aware")}}
 full_sizes = size_table(full_models, (3, 224, 224))
 full_sizes.assign(MB=(full_sizes["bytes"] / 1e6).round(1))
 
@@ -765,7 +763,7 @@ pd.DataFrame({
 # NBVAL_IGNORE_OUTPUT
 fc_rest = 4096 * 4096 + 4096 + 4096 * 2 + 2  # fc2 and fc3 with biases, which no conv pruning touches
 blog_max = (150e6 / 4 - fc_rest - 4096) / (49 * 4096)  # fc1 inputs left in a 150 MB file of fp32 weights
-ours_kept = results["Taylor"][0].get_submodule("features.28").out_channels / units["features.28"]
+ours_kept = results["Taylor"].model.get_submodule("features.28").out_channels / units["features.28"]
 print(f"the blog's 150 MB holds at most {blog_max:.0f} conv5_3 channels ({100 * blog_max / 512:.0f} % of 512); "
       f"our plain Taylor run kept {100 * ours_kept:.0f} % of conv5_3 ({round(512 * ours_kept)} channels at full scale)")
 
@@ -917,19 +915,19 @@ nb04.check_filter_flops(filter_flops)
 # import functools
 #
 # data.reseed(loaders, 1)  # the batches every run of section 6 saw
-# one_shot, _, one_removed = prune_iteratively(
+# one_shot = prune_iteratively(
 #     transfer, RUNS["Taylor"][0], SHAPE, STEPS * N_PER_STEP, 1, layers=CONVS, device=DEVICE,
 #     fine_tune=functools.partial(fine_tune, epochs=BUDGET - FINAL_EPOCHS))
-# fine_tune(one_shot, FINAL_EPOCHS, LR / 10)  # the final phase, as in run()
+# fine_tune(one_shot.model, FINAL_EPOCHS, LR / 10)  # the final phase, as in run()
 # cut = prune(transfer, plan_global(theta, STEPS * N_PER_STEP), SHAPE)  # the same single cut, not fine-tuned
 # print(f"right after the single cut: test accuracy {100 * train.evaluate(cut, loaders['test'])['accuracy']:.1f} %")
-# one_hits = stats.correct(one_shot, loaders["test"])
-# iterative_hits = stats.correct(results["Taylor"][0], loaders["test"])
+# one_hits = stats.correct(one_shot.model, loaders["test"])
+# iterative_hits = stats.correct(results["Taylor"].model, loaders["test"])
 # print(stats.describe(stats.paired_comparison(iterative_hits, one_hits), "iterative", "one-shot"))
 # print(stats.describe(stats.paired_comparison(hits[f"reference (fine-tuned {BUDGET} epochs)"], one_hits),
 #                      "reference", "one-shot"))
-# print(pd.DataFrame({"iterative: kept": {NAMES[n]: units[n] - len(results["Taylor"][2][n]) for n in CONVS},
-#                     "one-shot: kept": {NAMES[n]: units[n] - len(one_removed[n]) for n in CONVS}}).T)
+# print(pd.DataFrame({"iterative: kept": {NAMES[n]: len(results["Taylor"].kept[n]) for n in CONVS},
+#                     "one-shot: kept": {NAMES[n]: len(one_shot.kept[n]) for n in CONVS}}).T)
 # ```
 #
 # The one-shot run ranks all its filters once, on the frozen transfer model (`cut` is its cut: the same
@@ -949,17 +947,17 @@ nb04.check_filter_flops(filter_flops)
 # ```python
 # import functools
 #
-# floor_net, _, floor_removed = run(RUNS["Taylor, FLOPs-aware"][0], cost=flops_cost,
-#                                   select=functools.partial(plan_global, min_keep=4))
+# floor = run(RUNS["Taylor, FLOPs-aware"][0], cost=flops_cost, select=functools.partial(plan_global, min_keep=4))
+# floor_net = floor.model
 # aware = results["Taylor, FLOPs-aware"]
-# print(pd.DataFrame({"min_keep=1: kept": {NAMES[n]: units[n] - len(aware[2][n]) for n in CONVS},
-#                     "min_keep=4: kept": {NAMES[n]: units[n] - len(floor_removed[n]) for n in CONVS}}).T)
+# print(pd.DataFrame({"min_keep=1: kept": {NAMES[n]: len(aware.kept[n]) for n in CONVS},
+#                     "min_keep=4: kept": {NAMES[n]: len(floor.kept[n]) for n in CONVS}}).T)
 # floor_hits = stats.correct(floor_net, loaders["test"])
-# print(stats.describe(stats.paired_comparison(stats.correct(aware[0], loaders["test"]), floor_hits),
+# print(stats.describe(stats.paired_comparison(stats.correct(aware.model, loaders["test"]), floor_hits),
 #                      "min_keep=1", "min_keep=4"))
 # print(stats.describe(stats.paired_comparison(hits[f"reference (fine-tuned {BUDGET} epochs)"], floor_hits),
 #                      "reference", "min_keep=4"))
-# floors = {"transfer model": transfer, "min_keep=1": aware[0], "min_keep=4": floor_net}
+# floors = {"transfer model": transfer, "min_keep=1": aware.model, "min_keep=4": floor_net}
 # display(size_table(floors, SHAPE)[["params %", "FLOPs %"]].join(
 #     latency_table(floors, SHAPE, batch_sizes=(1, 64), rounds=9, threads=THREADS, spread=True)))
 # ```
@@ -978,16 +976,16 @@ nb04.check_filter_flops(filter_flops)
 # **Exercise 8.**
 #
 # ```python
-# second, second_history, second_removed = run(lambda m, layers: random_scores(m, layers, seed=1))
-# second_hits = stats.correct(second, loaders["test"])
-# first_hits = stats.correct(results["random, one draw"][0], loaders["test"])
+# second = run(lambda m, layers: random_scores(m, layers, seed=1))
+# second_hits = stats.correct(second.model, loaders["test"])
+# first_hits = stats.correct(results["random, one draw"].model, loaders["test"])
 # print(stats.describe(stats.paired_comparison(first_hits, second_hits), "random, seed 0", "random, seed 1"))
 # print(stats.describe(stats.paired_comparison(hits[f"reference (fine-tuned {BUDGET} epochs)"], second_hits),
 #                      "reference", "random, seed 1"))
 # print(stats.describe(stats.paired_comparison(hits[f"reference (fine-tuned {BUDGET} epochs)"],
 #                                              torch.stack([first_hits, second_hits])), "reference", "random, 2 draws"))
-# print(pd.DataFrame({"seed 0: kept": {NAMES[n]: units[n] - len(results["random, one draw"][2][n]) for n in CONVS},
-#                     "seed 1: kept": {NAMES[n]: units[n] - len(second_removed[n]) for n in CONVS}}).T)
+# print(pd.DataFrame({"seed 0: kept": {NAMES[n]: len(results["random, one draw"].kept[n]) for n in CONVS},
+#                     "seed 1: kept": {NAMES[n]: len(second.kept[n]) for n in CONVS}}).T)
 # ```
 #
 # `run` reseeds the batches, so the two random runs differ only in the filters they cut; the kept counts

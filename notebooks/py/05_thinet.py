@@ -35,7 +35,7 @@ from course_lib import baselines, config, stats, train, viz
 from course_lib.checks import nb05
 from course_lib.models.vgg import CFGS, VGG, conv_names, with_gap_head
 from course_lib.notebook import show_source
-from course_lib.pruning import (contributions, greedy_removal, l1_norm, latency_table, n_keep, prune, random_scores,
+from course_lib.pruning import (compare, contributions, greedy_removal, l1_norm, n_keep, prune, random_scores,
                                 recalibrate_bn, rescale_weights, size_table, thinet_prune)
 
 viz.use_style()  # one figure style for the whole course (course_lib.viz)
@@ -298,14 +298,15 @@ calib_loader = DataLoader(Subset(train_set, calib_images), batch_size=128)
 
 
 def re_estimate(net):
-    """Re-estimate every BatchNorm's running statistics on the 512 calibration images."""
-    recalibrate_bn(net, calib_loader)
+    """Re-estimate every BatchNorm's running statistics of ``net`` on the 512 calibration images,
+    in place; returns ``net``."""
+    return recalibrate_bn(net, calib_loader)
 
 
 VARIANTS = {"ThiNet": {}, "ThiNet, no rescaling": {"rescale": False}, "L1": {"select": l1_choice, "rescale": False}}
 STYLE = {"ThiNet": ("o-", COLOUR["ThiNet"]), "ThiNet, no rescaling": ("s:", COLOUR["ThiNet"]), "L1": ("^-", COLOUR["L1"])}
 no_ft = {(label, bn): thinet_prune(model, {name: 0.25 for name in CONVS}, sample_loader, SHAPE,
-                                   eval_loader=loaders["val"], fine_tune=re_estimate if bn else None, **options)[1]
+                                   eval_loader=loaders["val"], fine_tune=re_estimate if bn else None, **options).history
          for bn in (False, True) for label, options in VARIANTS.items()}
 no_ft_acc = pd.DataFrame({key: 100 * h["accuracy"] for key, h in no_ft.items()})
 no_ft_acc.index = ["none"] + [NAMES[n] for n in CONVS]
@@ -379,12 +380,6 @@ PRUNED = CONVS[:10]  # conv1_1 ... conv4_3, ThiNet-Conv's layers
 RATIOS = {name: RATIO for name in PRUNED}
 
 
-def measured(net):
-    """``net``'s accuracy on ``loader`` with every BatchNorm's statistics re-estimated on the
-    calibration images (section 4), measured on a copy: the network itself is not changed."""
-    return recalibrate_bn(copy.deepcopy(net), calib_loader)
-
-
 def short_pass(net):
     """One pass over BETWEEN_IMAGES random training images."""
     train.fit(net, between_loader, epochs=1, warmup=5, **BETWEEN)
@@ -392,13 +387,10 @@ def short_pass(net):
 
 def after_each_layer(net):
     """thinet_prune's ``fine_tune`` step: the short pass, then the validation accuracy measured
-    twice, with re-estimated statistics (``measured``) and as the network stands."""
+    twice, on a copy with re-estimated statistics and as the network stands."""
     short_pass(net)
-    along["re-estimated"].append(train.evaluate(measured(net), loaders["val"])["accuracy"])
+    along["re-estimated"].append(train.evaluate(re_estimate(copy.deepcopy(net)), loaders["val"])["accuracy"])
     along["as it stands"].append(train.evaluate(net, loaders["val"])["accuracy"])
-
-
-UNPRUNED_VAL = train.evaluate(model, loaders["val"])["accuracy"]
 
 
 # %%
@@ -407,12 +399,13 @@ runs, final_curves = {}, {}
 for label, options in (("ThiNet", {}), ("L1", {"select": l1_choice, "rescale": False})):
     config.seed_everything(0)
     between_loader.sampler.generator.manual_seed(config.seed_for(7))  # both runs see the same images
-    along = {"re-estimated": [UNPRUNED_VAL], "as it stands": [UNPRUNED_VAL]}
-    pruned, history, kept = thinet_prune(model, RATIOS, sample_loader, SHAPE, fine_tune=after_each_layer, **options)
+    along = {"re-estimated": [base_val], "as it stands": [base_val]}
+    result = thinet_prune(model, RATIOS, sample_loader, SHAPE, fine_tune=after_each_layer, **options)
+    pruned, history = result.model, result.history
     history["accuracy"], history["accuracy, stale statistics"] = along["re-estimated"], along["as it stands"]
-    before = stats.correct(measured(pruned), loaders["test"])
+    before = stats.correct(re_estimate(copy.deepcopy(pruned)), loaders["test"])
     final_curves[label] = baselines.run_phases(pruned, loaders, FINAL, seed=0, weight_decay=VGG_SETTINGS["weight_decay"])
-    runs[label] = {"net": pruned, "history": history, "kept": kept, "before": before,
+    runs[label] = {"net": pruned, "history": history, "kept": result.kept, "before": before,
                    "after": stats.correct(pruned, loaders["test"])}
     print(f"{label}: validation accuracy during the final fine-tuning: {final_curves[label]}")
 
@@ -438,15 +431,15 @@ plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-compare = {f"{label}, {stage}": stats.paired_comparison(base_hits, run[stage])
+paired = {f"{label}, {stage}": stats.paired_comparison(base_hits, run[stage])
            for label, run in runs.items() for stage in ("before", "after")}
-for label, c in compare.items():
+for label, c in paired.items():
     print(stats.describe(c, "baseline", label.replace(", ", " ") + " the final fine-tuning"))
 thinet_vs_l1 = {stage: stats.paired_comparison(runs["L1"][stage], runs["ThiNet"][stage]) for stage in ("before", "after")}
 for stage, c in thinet_vs_l1.items():
     print(f"{stage} the final fine-tuning: " + stats.describe(c, "L1", "ThiNet"))
 print("ThiNet within 1 pp of the baseline and not significantly worse (the notebook's target):",
-      stats.within(compare["ThiNet, after"], 0.01))
+      stats.within(paired["ThiNet, after"], 0.01))
 along = {label: 100 * run["history"]["accuracy"].iloc[1:].mean() for label, run in runs.items()}
 stale = {label: 100 * run["history"]["accuracy, stale statistics"].iloc[1:].mean() for label, run in runs.items()}
 along_gap, stale_gap = along["ThiNet"] - along["L1"], stale["ThiNet"] - stale["L1"]
@@ -459,8 +452,8 @@ print(f"the same networks measured with their statistics as they stand: ThiNet {
 
 # %%
 assert along_gap < stale_gap, (along_gap, stale_gap)
-assert stats.within(compare["ThiNet, after"], 0.01), "ThiNet misses the 1 pp target: " + \
-    stats.describe(compare["ThiNet, after"], "baseline", "ThiNet")
+assert stats.within(paired["ThiNet, after"], 0.01), "ThiNet misses the 1 pp target: " + \
+    stats.describe(paired["ThiNet, after"], "baseline", "ThiNet")
 print("along the way the gap between the choices is smaller measured with re-estimated statistics than with the "
       "statistics as they stand; after the final fine-tuning ThiNet is within 1 pp of the baseline and not "
       "significantly worse")
@@ -514,12 +507,7 @@ print(stats.describe(stats.paired_comparison(runs["ThiNet"]["after"], scratch_hi
 # %%
 # NBVAL_IGNORE_OUTPUT
 quick_models = {"baseline": model, "conv1_1 … conv4_3 halved (ThiNet)": runs["ThiNet"]["net"]}
-sizes = size_table(quick_models, SHAPE)
-lat = latency_table(quick_models, SHAPE, batch_sizes=(1, 64), rounds=9, threads=THREADS, spread=True)
-table = sizes.join(lat)
-for b in (1, 64):
-    table[f"speed-up (batch {b})"] = lat[f"latency ms (batch {b})"].iloc[0] / lat[f"latency ms (batch {b})"]
-table["FLOPs reduction"] = sizes["FLOPs"].iloc[0] / sizes["FLOPs"]
+table = compare(quick_models, SHAPE, rounds=9, threads=THREADS)  # sizes, file bytes and latency, measured one way
 display(table.T.round(2))
 
 # %%
@@ -624,10 +612,10 @@ pd.DataFrame({
         "trained from scratch (%)": "67.00 (the paper); 68.76 / 71.72 (Liu et al. 2019: Scratch-E / Scratch-B)",
         "L1 at the same FLOPs": "not reported"},
     "ours (course VGG-16, quick profile)": {
-        "accuracy: unpruned → pruned, fine-tuned (%)": f"{fmt(compare['ThiNet, after'], 'acc_a')} → {fmt(compare['ThiNet, after'], 'acc_b')}",
+        "accuracy: unpruned → pruned, fine-tuned (%)": f"{fmt(paired['ThiNet, after'], 'acc_a')} → {fmt(paired['ThiNet, after'], 'acc_b')}",
         "FLOPs reduction": f"{flops_cut:.2f}x (10 convs)", "trained from scratch (%)": f"{100 * float(scratch_hits.float().mean()):.1f}",
-        "L1 at the same FLOPs": f"{fmt(compare['L1, after'], 'acc_b')} % (before the final fine-tuning: "
-                                f"{fmt(compare['L1, before'], 'acc_b')} %, ThiNet {fmt(compare['ThiNet, before'], 'acc_b')} %)"}})
+        "L1 at the same FLOPs": f"{fmt(paired['L1, after'], 'acc_b')} % (before the final fine-tuning: "
+                                f"{fmt(paired['L1, before'], 'acc_b')} %, ThiNet {fmt(paired['ThiNet, before'], 'acc_b')} %)"}})
 
 # %% [markdown]
 # ## 9. What differs from the paper, and why
@@ -797,8 +785,8 @@ nb05.check_least_squares_scale(least_squares_scale)
 # print((100 * layers[["params", "FLOPs"]] / layers[["params", "FLOPs"]].sum()).loc[CONVS].rename(index=NAMES).round(1))
 # config.seed_everything(0)
 # between_loader.sampler.generator.manual_seed(config.seed_for(7))  # the images the ten-layer run saw
-# net13, history13, _ = thinet_prune(model, {name: RATIO for name in CONVS}, sample_loader, SHAPE,
-#                                    fine_tune=short_pass, eval_loader=loaders["val"])
+# net13 = thinet_prune(model, {name: RATIO for name in CONVS}, sample_loader, SHAPE,
+#                      fine_tune=short_pass, eval_loader=loaders["val"]).model
 # baselines.run_phases(net13, loaders, FINAL, seed=0, weight_decay=VGG_SETTINGS["weight_decay"])
 # hits13 = stats.correct(net13, loaders["test"])
 # display(size_table({"baseline": model, "ten convs": runs["ThiNet"]["net"], "all 13 convs": net13}, SHAPE))
@@ -893,7 +881,7 @@ nb05.check_least_squares_scale(least_squares_scale)
 #
 #
 # corrected = thinet_prune(model, {name: 0.25 for name in CONVS}, sample_loader, SHAPE, eval_loader=loaders["val"],
-#                          select=greedy_with_bias)[1]
+#                          select=greedy_with_bias).history
 # no_ft_acc["ThiNet, bias corrected"] = 100 * corrected["accuracy"].to_numpy()
 # print(no_ft_acc.iloc[1:].mean().round(1).to_dict())  # the mean over the 13 steps, as in section 4
 # ```

@@ -15,8 +15,8 @@
 # 2. compute HRank's scores for every filter of a network in one batched call per layer;
 # 3. test the paper's claim that the ranks are stable across batches, after training and at
 #    initialisation, and say how few images suffice;
-# 4. prune physically by HRank at per-layer rates and judge it against L1 and against many random
-#    choices at the same rates, right after pruning and after the same fine-tuning budget;
+# 4. prune physically by HRank at per-layer ratios and judge it against L1 and against many random
+#    choices at the same ratios, right after pruning and after the same fine-tuning budget;
 # 5. count the paper's configurations with its own counting convention and with ours, and
 #    explain the difference.
 
@@ -37,7 +37,7 @@ from course_lib import baselines, config, measure, stats, viz
 from course_lib.checks import nb06
 from course_lib.models.vgg import conv_names
 from course_lib.notebook import show_source
-from course_lib.pruning import (feature_map_ranks, hrank, l1_norm, latency_table, n_keep, nonzero_fraction,
+from course_lib.pruning import (compare, feature_map_ranks, hrank, l1_norm, n_keep, nonzero_fraction,
                                 plan_random, plan_smallest, plan_table, prune, recalibrate_bn, record, size_table)
 
 viz.use_style()  # one figure style for the whole course (course_lib.viz)
@@ -251,12 +251,12 @@ print("every trained layer orders its filters much the same on every batch (rank
 # information" is the question the next section asks of accuracy.
 
 # %% [markdown]
-# ## 4. Prune by HRank, L1 and at random, at the same per-layer rates
+# ## 4. Prune by HRank, L1 and at random, at the same per-layer ratios
 #
-# The scores: the mean over the 640 images, as the official code. The rates are the course's
-# choice, not the paper's. They keep the shape of the official code's VGG-16 rates (deep layers
+# The scores: the mean over the 640 images, as the official code. The ratios are the course's
+# choice, not the paper's. They keep the shape of the official code's VGG-16 ratios (deep layers
 # lose more than early ones: they hold many filters on small maps) and are milder: the official
-# rates remove 95 % of conv1_1 and 90 % of conv4_1 … conv5_1, which on the quick profile's
+# ratios remove 95 % of conv1_1 and 90 % of conv4_1 … conv5_1, which on the quick profile's
 # eighth-width network leaves conv1_1 a single filter (the table below counts both). Here a
 # quarter of blocks 1–2, 40 % of block 3 (13 of its 32
 # filters: 12.8, rounded) and half of blocks 4–5. All three choices keep the same number of
@@ -264,22 +264,22 @@ print("every trained layer orders its filters much the same on every batch (rank
 # and speed. Only *which* filters stay differs.
 
 # %%
-BLOCK_RATES = {1: 0.25, 2: 0.25, 3: 0.4, 4: 0.5, 5: 0.5}  # fraction of each block's filters REMOVED
-RATES = {name: BLOCK_RATES[int(NAMES[name][4])] for name in CONVS}
-# the official code's rates for VGG-16 on CIFAR-10 (its README: --compress_rate [0.95]+[0.5]*6+[0.9]*4+[0.8]*2),
-# applied as it applies them: int(rate * filters) removed
-OFFICIAL_RATES = dict(zip(CONVS, [0.95] + [0.5] * 6 + [0.9] * 4 + [0.8] * 2))
+BLOCK_RATIOS = {1: 0.25, 2: 0.25, 3: 0.4, 4: 0.5, 5: 0.5}  # fraction of each block's filters REMOVED
+RATIOS = {name: BLOCK_RATIOS[int(NAMES[name][4])] for name in CONVS}
+# the official code's ratios for VGG-16 on CIFAR-10 (its README: --compress_rate [0.95]+[0.5]*6+[0.9]*4+[0.8]*2),
+# applied as it applies them: int(ratio * filters) removed
+OFFICIAL_RATIOS = dict(zip(CONVS, [0.95] + [0.5] * 6 + [0.9] * 4 + [0.8] * 2))
 filters = {n: model.get_submodule(n).out_channels for n in CONVS}
-display(pd.DataFrame({"filters": filters, "kept here": {n: n_keep(filters[n], RATES[n]) for n in CONVS},
-                      "kept at the official rates": {n: filters[n] - int(OFFICIAL_RATES[n] * filters[n]) for n in CONVS}},
+display(pd.DataFrame({"filters": filters, "kept here": {n: n_keep(filters[n], RATIOS[n]) for n in CONVS},
+                      "kept at the official ratios": {n: filters[n] - int(OFFICIAL_RATIOS[n] * filters[n]) for n in CONVS}},
                      ).rename(index=NAMES).T)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 # (which filters each choice keeps depends on the trained weights)
 hrank_scores = reference["trained"]
-plans = {"HRank": plan_smallest(hrank_scores, RATES), "L1": plan_smallest(l1_norm(model, CONVS), RATES),
-         "random": plan_random(hrank_scores, RATES, seed=0)}
+plans = {"HRank": plan_smallest(hrank_scores, RATIOS), "L1": plan_smallest(l1_norm(model, CONVS), RATIOS),
+         "random": plan_random(hrank_scores, RATIOS, seed=0)}
 nets = {label: prune(model, plan, SHAPE) for label, plan in plans.items()}
 overlap = pd.DataFrame({f"kept by HRank and {other}": [len(set(plans["HRank"][n].tolist()) & set(plans[other][n].tolist()))
                                                       for n in CONVS] for other in ("L1", "random")},
@@ -293,8 +293,8 @@ plan_table(plans["HRank"], hrank_scores).set_index(overlap.index).join(overlap)
 # before any fine-tuning.
 #
 # **Random filters are a distribution, not one choice.** Another random draw keeps other filters,
-# and at these rates the accuracy right after pruning changes a lot from draw to draw. So we draw
-# `N_RANDOM` random plans at the same rates (`plan_random` with seeds 0, 1, …), prune and evaluate
+# and at these ratios the accuracy right after pruning changes a lot from draw to draw. So we draw
+# `N_RANDOM` random plans at the same ratios (`plan_random` with seeds 0, 1, …), prune and evaluate
 # each (cheap: no training), and place HRank's and L1's networks in that distribution: the share
 # of the random plans each one beats (`stats.percentile_in`, ties counted half). Draw 0 is the
 # "random" network above, the one that is also fine-tuned below.
@@ -306,7 +306,7 @@ score_loader = DataLoader(Subset(train_set, picked[:N_BATCHES * BATCH]), batch_s
 hits = {(label, "before"): stats.correct(recalibrate_bn(net, score_loader), loaders["test"]) for label, net in nets.items()}
 random_before = [float(hits["random", "before"].float().mean())]  # draw 0
 for seed in range(1, N_RANDOM):
-    draw = recalibrate_bn(prune(model, plan_random(hrank_scores, RATES, seed=seed), SHAPE), score_loader)
+    draw = recalibrate_bn(prune(model, plan_random(hrank_scores, RATIOS, seed=seed), SHAPE), score_loader)
     random_before.append(float(stats.correct(draw, loaders["test"]).float().mean()))
 before = {label: float(hits[label, "before"].float().mean()) for label in ("HRank", "L1")}
 fig, ax = plt.subplots(figsize=(6.5, 2.6))
@@ -372,8 +372,8 @@ print(f"one accuracy near {100 * base_val:.0f} % on {n_val} validation images: "
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-compare = {label: stats.paired_comparison(base_hits, hits[label, "after"]) for label in nets}
-for label, c in compare.items():
+paired = {label: stats.paired_comparison(base_hits, hits[label, "after"]) for label in nets}
+for label, c in paired.items():
     print(stats.describe(c, "baseline", f"{label} fine-tuned"))
 versus = {other: stats.paired_comparison(hits[other, "after"], hits["HRank", "after"]) for other in ("L1", "random")}
 for other, c in versus.items():
@@ -384,8 +384,8 @@ sizes = size_table({"baseline": model, "pruned": nets["HRank"]}, SHAPE)
 hrank_better_than_l1 = versus["L1"]["diff"] > 0 and versus["L1"]["p_value"] < 0.05
 assert max(place.values()) < 100, (place, random_before)  # beating every draw: better than chance, p < 1/21
 assert not hrank_better_than_l1, stats.describe(versus["L1"], "L1", "HRank")
-assert all(compare[label]["acc_b"] >= 0.9 for label in nets), compare
-print(f"The rates cut the FLOPs by {100 - sizes['FLOPs %'].iloc[1]:.1f} %. Right after pruning neither HRank's "
+assert all(paired[label]["acc_b"] >= 0.9 for label in nets), paired
+print(f"The ratios cut the FLOPs by {100 - sizes['FLOPs %'].iloc[1]:.1f} %. Right after pruning neither HRank's "
       f"nor L1's choice beats all {N_RANDOM} random plans; after the same fine-tuning HRank's is not "
       "significantly more accurate than L1's, and all three networks are above 90 %")
 
@@ -425,12 +425,7 @@ print(f"mean over layers: {rank_vs_active.mean():.2f}")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-lat = latency_table({"baseline": model, "pruned": nets["HRank"]}, SHAPE, batch_sizes=(1, 64), rounds=9,
-                    threads=THREADS, spread=True)
-table = sizes.join(lat)
-for b in (1, 64):
-    table[f"speed-up (batch {b})"] = lat[f"latency ms (batch {b})"].iloc[0] / lat[f"latency ms (batch {b})"]
-table["FLOPs reduction"] = sizes["FLOPs"].iloc[0] / sizes["FLOPs"]
+table = compare({"baseline": model, "pruned": nets["HRank"]}, SHAPE, rounds=9, threads=THREADS)
 display(table.T.round(2))
 
 # %% [markdown]
@@ -485,7 +480,7 @@ quick_counts.round(2)
 # The same for the configuration the official README publishes for VGG-16 on CIFAR-10 (its
 # `--compress_rate [0.95]+[0.5]*6+[0.9]*4+[0.8]*2`, the fraction of each conv's filters removed,
 # with the last conv left whole as its counting script does; the filters kept are
-# $n - \lfloor \text{rate} \cdot n \rfloor$ as in its code), on the official CIFAR VGG-16: 13
+# $n - \lfloor \text{ratio} \cdot n \rfloor$ as in its code), on the official CIFAR VGG-16: 13
 # convs with BatchNorm, four max-pools, a 2 × 2 average pool and a 512-512-10 head with
 # BatchNorm. Shapes alone decide the counts, so random weights do.
 
@@ -507,10 +502,10 @@ def hrank_cifar_vgg(widths):
                          nn.Linear(512, 10))
 
 
-README_RATES = [0.95] + [0.5] * 6 + [0.9] * 4 + [0.8] * 2
-README_RATES[12] = 0.0  # cal_flops_params.py: compress_rate[12] = 0 for vgg_16_bn
+README_RATIOS = [0.95] + [0.5] * 6 + [0.9] * 4 + [0.8] * 2
+README_RATIOS[12] = 0.0  # cal_flops_params.py: compress_rate[12] = 0 for vgg_16_bn
 widths = [v for v in HRANK_CFG if v != "M"]
-readme_kept = [w - int(r * w) for w, r in zip(widths, README_RATES)]
+readme_kept = [w - int(r * w) for w, r in zip(widths, README_RATIOS)]
 paper_net = hrank_cifar_vgg(widths)
 paper_convs = [name for name, m in paper_net.named_modules() if isinstance(m, nn.Conv2d)]
 readme_counts = reductions(paper_net, hrank_cifar_vgg(readme_kept), dict(zip(paper_convs, readme_kept)), (3, 32, 32))
@@ -534,7 +529,7 @@ print(f"counted on the network actually built, the README's configuration remove
 # $3 \times 3$ slice of each filter of the next layer. Second, we could not reproduce the README's
 # own figures with its counter as we read it (the rows above differ); we report our count of its
 # configuration and quote its figures beside it, without choosing between them. The paper's
-# headline VGG-16 row (−53.5 % FLOPs) gives no per-layer rates, so it cannot be counted at all.
+# headline VGG-16 row (−53.5 % FLOPs) gives no per-layer ratios, so it cannot be counted at all.
 #
 # The paper's rows beside ours (the paper's are quoted from it: CIFAR-10, 10,000 test images;
 # ours are computed above, quick profile, 1,000 test digits):
@@ -550,18 +545,18 @@ theirs, built = quick_counts.loc["HRank's counter"], quick_counts.loc["the netwo
 pd.DataFrame({
     "HRank, VGG-16 on CIFAR-10 (paper)": {
         "accuracy: unpruned → pruned, fine-tuned (%)": "93.96 → 93.43", "FLOPs reduction (its counter)": "53.5 %",
-        "params reduction (its counter)": "82.9 %", "L1 / random at the same rates": "not reported"},
+        "params reduction (its counter)": "82.9 %", "L1 / random at the same ratios": "not reported"},
     "HRank, ResNet-56 on CIFAR-10 (paper)": {
         "accuracy: unpruned → pruned, fine-tuned (%)": "93.26 → 93.17", "FLOPs reduction (its counter)": "50.0 %",
         "params reduction (its counter)": "42.4 % (the official README)",
-        "L1 / random at the same rates": "not reported"},
+        "L1 / random at the same ratios": "not reported"},
     "ours: HRank, course VGG-16, quick profile": {
-        "accuracy: unpruned → pruned, fine-tuned (%)": f"{pct(compare['HRank'], 'acc_a')} → "
-                                                       f"{pct(compare['HRank'], 'acc_b')}",
+        "accuracy: unpruned → pruned, fine-tuned (%)": f"{pct(paired['HRank'], 'acc_a')} → "
+                                                       f"{pct(paired['HRank'], 'acc_b')}",
         "FLOPs reduction (its counter)": f"{theirs['FLOPs reduction %']:.1f} % (built: {built['FLOPs reduction %']:.1f} %)",
         "params reduction (its counter)": f"{theirs['params reduction %']:.1f} % (built: {built['params reduction %']:.1f} %)",
-        "L1 / random at the same rates": f"L1 {pct(compare['L1'], 'acc_b')}, random draw 0 "
-                                         f"{pct(compare['random'], 'acc_b')} (before fine-tuning: HRank above "
+        "L1 / random at the same ratios": f"L1 {pct(paired['L1'], 'acc_b')}, random draw 0 "
+                                         f"{pct(paired['random'], 'acc_b')} (before fine-tuning: HRank above "
                                          f"{place['HRank']:.0f} % of {N_RANDOM} random plans, L1 above "
                                          f"{place['L1']:.0f} %)"}})
 
@@ -592,9 +587,9 @@ pd.DataFrame({
 #   HRank's choice fares better when each layer is scored on the network pruned so far.
 # * **The question asked.** The paper reports HRank's network within about half a point of its
 #   baseline after long fine-tuning, and compares with other published methods, not with L1 or
-#   random filters at the same rates. With enough fine-tuning many choices of filters recover
+#   random filters at the same ratios. With enough fine-tuning many choices of filters recover
 #   (section 4's curves), so the question that decides whether the criterion matters is the one
-#   asked here: at the same rates and the same fine-tuning budget, does HRank's choice beat L1's
+#   asked here: at the same ratios and the same fine-tuning budget, does HRank's choice beat L1's
 #   and random filters'? Right after pruning it does not stand out from random choices; after the
 #   fine-tuning the paired intervals of section 4 say how much of the difference is left.
 # * **Best epoch.** The official code keeps the epoch with the best *test* accuracy; we select
@@ -650,7 +645,7 @@ nb06.check_best_rank_r(best_rank_r)
 
 # %% [markdown]
 # **Exercise 4 (open).** The control the paper's argument invites: prune the **highest**-rank
-# filters instead (`plan_largest(hrank_scores, RATES)` from `course_lib.pruning`), recalibrate
+# filters instead (`plan_largest(hrank_scores, RATIOS)` from `course_lib.pruning`), recalibrate
 # the BatchNorms and compare with section 4's three networks before fine-tuning, with
 # `stats.paired_comparison`. If low rank meant "little information", this should be the worst
 # network of all. Is it?
@@ -675,7 +670,7 @@ nb06.check_best_rank_r(best_rank_r)
 # ranks, and does the order of the filters change (Spearman correlation with the default)?
 #
 # **Exercise 8 (open).** After the fine-tuning, section 4 pairs HRank with *one* random draw.
-# Fine-tune random draws 1, 2 and 3 (`plan_random(hrank_scores, RATES, seed=...)`) exactly as draw
+# Fine-tune random draws 1, 2 and 3 (`plan_random(hrank_scores, RATIOS, seed=...)`) exactly as draw
 # 0 was (BatchNorm re-estimated on `score_loader`, then `FINAL` with `seed=0`), and compare HRank's
 # network with the four random networks at once: `stats.paired_comparison` takes a `(k, N)` stack
 # of their test hits and then tests with the sign-flip test. Does the conclusion drawn from draw 0
@@ -692,13 +687,13 @@ nb06.check_best_rank_r(best_rank_r)
 # <!-- BEGIN SOLUTION -->
 # **Model answers (instructor version).**
 #
-# **Exercise 4.** The inverse plan at section 4's rates, paired with each of section 4's networks
+# **Exercise 4.** The inverse plan at section 4's ratios, paired with each of section 4's networks
 # before fine-tuning (their test hits are still in `hits`):
 #
 # ```python
 # from course_lib.pruning import plan_largest
 #
-# inverse_plan = plan_largest(hrank_scores, RATES)  # remove the HIGHEST-rank filters
+# inverse_plan = plan_largest(hrank_scores, RATIOS)  # remove the HIGHEST-rank filters
 # inverse = prune(model, inverse_plan, SHAPE)
 # recalibrate_bn(inverse, score_loader)  # as section 4 recalibrates every network
 # inverse_hits = stats.correct(inverse, loaders["test"])
@@ -743,15 +738,15 @@ nb06.check_best_rank_r(best_rank_r)
 # layerwise = {}
 # for label, select in SELECT.items():
 #     config.seed_everything(0)  # the same batches, in the same order, for all three
-#     layerwise[label] = thinet_prune(model, RATES, [batches[0]], SHAPE, rescale=False, select=select,
+#     layerwise[label] = thinet_prune(model, RATIOS, [batches[0]], SHAPE, rescale=False, select=select,
 #                                     fine_tune=short_fine_tune, eval_loader=loaders["val"])
-# pd.DataFrame({label: run[1]["accuracy"].values for label, run in layerwise.items()},
+# pd.DataFrame({label: run.history["accuracy"].values for label, run in layerwise.items()},
 #              index=["unpruned"] + [NAMES[n] for n in CONVS]).round(3).T
 # ```
 #
 # (`thinet_prune` still samples the consumers' inputs `x` for every layer; one batch keeps that
 # cheap.) Each row is a validation curve along the layers; the last column is section 4's
-# architecture (same `RATES`), so the three can also get `FINAL` and be paired on the test split
+# architecture (same `RATIOS`), so the three can also get `FINAL` and be paired on the test split
 # as there. Differences below what the validation split resolves (`stats.resolution`) are noise.
 # What changes against section 4: every layer is scored on the network already pruned and
 # fine-tuned, so HRank ranks the maps that will really feed the next layer, and an early bad
@@ -809,10 +804,10 @@ nb06.check_best_rank_r(best_rank_r)
 # loose = hrank(model, [first], batches[:N_BATCHES], rtol=1e-2)[first]
 # default = reference["trained"][first]
 # display(pd.DataFrame({"default tolerance": default, "rtol=1e-2": loose}).T.round(2))
-# same = torch.equal(plan_smallest({first: default}, RATES[first])[first],
-#                    plan_smallest({first: loose}, RATES[first])[first])
+# same = torch.equal(plan_smallest({first: default}, RATIOS[first])[first],
+#                    plan_smallest({first: loose}, RATIOS[first])[first])
 # print(f"mean rank {default.mean():.2f} -> {loose.mean():.2f}; Spearman {spearmanr(default, loose).statistic:.2f}; "
-#       f"the same filters pruned at {RATES[first]:.0%}: {same}")
+#       f"the same filters pruned at {RATIOS[first]:.0%}: {same}")
 # ```
 #
 # No score can rise: on a 32 × 32 map the default counts singular values above
@@ -833,7 +828,7 @@ nb06.check_best_rank_r(best_rank_r)
 # ```python
 # random_hits = [hits["random", "after"]]
 # for seed in (1, 2, 3):
-#     net = recalibrate_bn(prune(model, plan_random(hrank_scores, RATES, seed=seed), SHAPE), score_loader)
+#     net = recalibrate_bn(prune(model, plan_random(hrank_scores, RATIOS, seed=seed), SHAPE), score_loader)
 #     baselines.run_phases(net, loaders, FINAL, seed=0, weight_decay=WD)
 #     random_hits.append(stats.correct(net, loaders["test"]))
 # print("each draw:", [f"{100 * h.float().mean():.1f} %" for h in random_hits])
@@ -843,7 +838,7 @@ nb06.check_best_rank_r(best_rank_r)
 #
 # (Draw 0 here went through section 4's shared first phase and its own last phase, which is
 # `FINAL` cut in two; the new draws take `FINAL` in one call, so their batches after the third
-# epoch come in another order. Both are one fine-tuning of the same length and rates.) Read the
+# epoch come in another order. Both are one fine-tuning of the same length and ratios.) Read the
 # draws' own accuracies first: their spread is what one fine-tuned draw can be off by. The
 # comparison against four copies averages it out: per image it counts the share of the random
 # networks that are right, and the sign-flip test asks whether HRank's network is right more or
@@ -854,7 +849,7 @@ nb06.check_best_rank_r(best_rank_r)
 #
 # **Exercise 9.** Nothing to write but the `%env` line; the answer is in the two runs' section 4
 # outputs side by side: the random plans' median and range, and each criterion's percentile.
-# The random cloud is a property of the rates and of the trained network; a criterion's place in
+# The random cloud is a property of the ratios and of the trained network; a criterion's place in
 # it is the criterion applied to that network. If a criterion's percentile moves across most of
 # the cloud from one training run to the next while staying inside it, its standing in one run
 # is noise, and "does not stand out from chance" (the check's rule: it does not beat every draw)

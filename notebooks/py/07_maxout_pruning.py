@@ -22,6 +22,7 @@
 
 # %%
 import copy
+import itertools
 from functools import partial
 
 import matplotlib.pyplot as plt
@@ -309,10 +310,11 @@ def fine_tune(net):
     baselines.run_phases(net, loaders, STEP_TUNE, seed=len(pieces_per_step))
 
 
-pruned, history, removed = prune_iteratively(
+by_wins = prune_iteratively(
     model, partial(win_fraction, loader=loaders["train"], keep_best=True), SHAPE, PER_STEP, STEPS,
     select=partial(plan_global, normalise=None), fine_tune=fine_tune, loader=loaders["val"], layers=FC,
     accept=lambda row: row["accuracy"] >= base_val - GUARD)
+pruned, history = by_wins.model, by_wins.history
 last_curve = baselines.run_phases(pruned, loaders, LAST, seed=0)
 accepted_steps = len(history) - 1 - int((~history["accepted"]).sum())  # a rejected step was undone
 epochs = lambda phases: sum(e for _, _, e in phases)  # noqa: E731
@@ -450,14 +452,14 @@ def fine_tune_control(net):
     baselines.run_phases(net, loaders, STEP_TUNE, seed=len(control_steps))
 
 
-control, control_history, _ = prune_iteratively(  # 5 % of the units per step, until no larger than the maxout net
+control = prune_iteratively(  # 5 % of the units per step, until no larger than the maxout net
     wide, l1_norm, SHAPE, 0.05, 4 * STEPS, fine_tune=fine_tune_control, loader=loaders["val"], layers=FC,
-    target=lambda row: row["params"] <= target)
+    target=lambda row: row["params"] <= target).model
 # epochs to even the budgets; negative when the control needed more steps (then it keeps its extra epochs)
 left = fine_tune_epochs - len(control_steps) * epochs(STEP_TUNE) - epochs(LAST)
 control_curve = baselines.run_phases(control, loaders, [("adam", 1e-3, 3 + max(left, 0)), ("adam", 2e-4, 3)], seed=0)
 
-draw = iter(range(10 ** 6))  # a new random draw at every step
+draw = itertools.count()  # a new random draw at every step
 
 
 def random_but_best(net, layers):
@@ -475,10 +477,11 @@ def fine_tune_random(net):
     baselines.run_phases(net, loaders, STEP_TUNE, seed=len(random_steps))
 
 
-by_chance, chance_history, chance_removed = prune_iteratively(
+at_random = prune_iteratively(
     model, random_but_best, SHAPE, PER_STEP, STEPS, select=partial(plan_global, normalise=None),
     fine_tune=fine_tune_random, loader=loaders["val"], layers=FC,
     accept=lambda row: row["accuracy"] >= base_val - GUARD)
+by_chance, chance_history = at_random.model, at_random.history
 chance_steps = len(chance_history) - 1 - int((~chance_history["accepted"]).sum())
 chance_curve = baselines.run_phases(by_chance, loaders, LAST, seed=0)
 
@@ -502,8 +505,8 @@ versus = {other: stats.paired_comparison(hits[other], hits["maxout LeNet-5, neur
                         "plain LeNet-5, trained")}
 for other, c in versus.items():
     print(stats.describe(c, other, "neuron-pruned maxout"))
-same = sum(len(set(range(groups[n].units)) - set(removed[n]) - set(chance_removed[n])) for n in FC)
-kept = sum(groups[n].units - len(removed[n]) for n in FC)
+same = sum(len(set(by_wins.kept[n].tolist()) & set(at_random.kept[n].tolist())) for n in FC)
+kept = sum(len(by_wins.kept[n]) for n in FC)
 print(f"pieces kept by both the win-count run and the random run: {same} of the {kept} each kept")
 print("mean validation accuracy along the way (%): by win counts "
       f"{100 * history['accuracy'].iloc[1:].mean():.1f}, random pieces {100 * chance_history['accuracy'].iloc[1:].mean():.1f}")
@@ -552,8 +555,8 @@ print("the L1 control is no larger than the neuron-pruned maxout network")
 # %%
 sparse = copy.deepcopy(pruned)
 data.reseed(loaders, 3)
-masks, _ = magnitude.iterative_prune_(sparse, [{"classifier.1": 1.0, "classifier.3": 0.8, "classifier.5": 0.5}] * 2,
-                                      loaders["train"], loaders["val"], epochs=2, lr=1e-3, optimizer="adam")
+masks = magnitude.iterative_prune_(sparse, [{"classifier.1": 1.0, "classifier.3": 0.8, "classifier.5": 0.5}] * 2,
+                                   loaders["train"], loaders["val"], epochs=2, lr=1e-3, optimizer="adam").kept
 kept = sum(int((p != 0).sum()) for p in sparse.parameters())
 zeros_held = all(bool((dict(sparse.named_modules())[n].weight[~m] == 0).all()) for n, m in masks.items())
 
@@ -713,10 +716,10 @@ nb07.check_relu_as_maxout(relu_as_maxout)
 #
 # for label, cost in (("by wins", None), ("by wins per parameter", piece_params)):
 #     all_pieces.clear()
-#     _, hist, _ = prune_iteratively(
+#     hist = prune_iteratively(
 #         model, partial(win_fraction, loader=loaders["train"], keep_best=True), SHAPE, PER_STEP, STEPS,
 #         select=partial(plan_global, normalise=None), fine_tune=fine_tune_all, loader=loaders["val"],
-#         layers=CONVS + FC, cost=cost, accept=lambda row: row["accuracy"] >= base_val - GUARD)
+#         layers=CONVS + FC, cost=cost, accept=lambda row: row["accuracy"] >= base_val - GUARD).history
 #     pieces = pd.DataFrame([{labels[n]: groups[n].units for n in CONVS + FC}] + all_pieces)
 #     print(label)
 #     display(hist.join(pieces)[["step", *pieces.columns, "params %", "FLOPs %", "accuracy", "accepted"]])

@@ -237,9 +237,9 @@ pruned, masks, kept, paired = {}, {}, [], {}
 for name in NETS:
     data.reseed(loaders)
     pruned[name] = copy.deepcopy(models[name])
-    masks[name], _ = magnitude.iterative_prune_(pruned[name], SCHEDULES[name], loaders["train"], loaders["val"],
-                                                masks_fn=magnitude.fraction_masks, weight_decay=WEIGHT_DECAY,
-                                                **RETRAIN[name])
+    masks[name] = magnitude.iterative_prune_(pruned[name], SCHEDULES[name], loaders["train"], loaders["val"],
+                                             masks_fn=magnitude.fraction_masks, weight_decay=WEIGHT_DECAY,
+                                             **RETRAIN[name]).kept
     dens = magnitude.density(masks[name])
     kept += [{"network": name, "layer": LAYER_NAMES[name].get(k, k), "kept % (ours)": 100 * v,
               "kept % (paper)": PAPER_KEPT[name][LAYER_NAMES[name].get(k, k)]} for k, v in dens.items()]
