@@ -18,10 +18,12 @@ import argparse
 import datetime
 import hashlib
 import re
+import sys
 from pathlib import Path
 
 import jupytext
 import nbformat
+from nbclient.exceptions import CellExecutionError
 
 from course_lib.notebook import is_model_answer
 from nbrun import KERNEL, NOTEBOOKS, execute, select
@@ -124,12 +126,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="+", help="lesson name prefixes, e.g. 03 05_thinet")
     ANSWERS.mkdir(exist_ok=True)
+    failed = []
     for name in select(parser.parse_args().notebooks):
         nb = build(name)
-        seconds, _ = execute(nb, path=ANSWERS)
+        try:
+            seconds, _ = execute(nb, path=ANSWERS)
+        except CellExecutionError as error:  # an answer that does not run: say which, go on with the next lesson
+            failed.append(name)
+            print(f"{name}: FAILED, nothing saved\n{str(error)[-3000:]}", flush=True)
+            continue
         nbformat.write(nb, ANSWERS / f"{name}_answers.ipynb")
         per = ", ".join(f"exercise {k}: {v:.0f} s" for k, v in seconds_per_exercise(nb).items())
         print(f"{name}: {seconds:.0f} s in all ({per})", flush=True)
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

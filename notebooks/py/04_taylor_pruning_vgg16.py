@@ -843,7 +843,9 @@ nb04.check_filter_flops(filter_flops)
 
 # %% [markdown]
 # <!-- BEGIN SOLUTION -->
-# **Model answers (instructor version).**
+# **Model answers (instructor version).** Each answer's code runs, with its outputs, in
+# `answers/04_taylor_pruning_vgg16_answers.ipynb` (`python tools/answers.py 04` rebuilds it); the
+# words say how to read those outputs and what the argument behind them predicts.
 #
 # **Exercise 4.**
 #
@@ -864,7 +866,7 @@ nb04.check_filter_flops(filter_flops)
 #
 # A score is a mean over images of a non-negative per-image term, so its noise falls like $1/\sqrt{N}$:
 # in the quick profile 128 digits leave it about $\sqrt{500/128} \approx 2$ times noisier than all 500.
-# Expect high correlations in layers whose scores spread widely and lower ones in the wide deep layers, where
+# The argument predicts high correlations in layers whose scores spread widely and lower ones in the wide deep layers, where
 # many filters score alike (the rescaled medians of section 3), and that is where the cut falls (section 5).
 # The overlap of the removed sets is what matters: filters far below the threshold go under either ranking,
 # and the disagreements are filters near it, which by the criterion's own estimate cost about the same. A
@@ -899,7 +901,7 @@ nb04.check_filter_flops(filter_flops)
 # Section 1: a filter's signed sum $\sum_m z_m\, \partial C / \partial z_m$ is the derivative of the loss with
 # respect to a scale on its whole map, zero at a minimum of the loss in that filter's weights. `reference`
 # was fine-tuned end to end on the training digits the ranking images are drawn from, up to the training
-# accuracy printed in section 6, so expect its signed means to shrink toward zero: the images' terms cancel,
+# accuracy printed in section 6, so its signed means should shrink toward zero: the images' terms cancel,
 # the ratio falls well below the transfer model's, and what is left of the signed sum is more noise than
 # importance. The oracle of a converged network is then dominated by the second-order term, which grows with
 # how much each image needs the filter, and that is what the per-image $|\cdot|$ measures. So section 1
@@ -935,9 +937,9 @@ nb04.check_filter_flops(filter_flops)
 # neighbours are gone and the network has adapted; the iterative loop re-ranks the adapted network at every
 # step, which is why Molchanov et al. prune iteratively. Both get `BUDGET` epochs of fine-tuning on the same
 # batches, so the comparison is fair in epochs; iterating costs four more Taylor passes and four more
-# warm-ups. Expect the single cut to leave the network far below where section 5's first step left it, and
+# warm-ups. The single cut should leave the network far below where section 5's first step left it, and
 # the kept counts to differ most in the layers the frozen model scores lowest. After the fine-tuning, on a
-# two-digit task, expect the two to end a few of the 400 test digits apart (one is 0.25 pp). Iterating is
+# two-digit task, the paired line counts how many of the 400 test digits separate the two (one is 0.25 pp). Iterating is
 # worth it here if the paired test finds the one-shot network significantly worse; if the interval contains
 # 0, these 400 digits cannot show a benefit, which is not the same as showing there is none. A layer the
 # single cut leaves with one filter is the case to look for in the kept counts: section 6 says why.
@@ -966,9 +968,9 @@ nb04.check_filter_flops(filter_flops)
 # With `min_keep=4` none keeps fewer than 4, and since each step still removes `N_PER_STEP` filters, the
 # protected early filters are replaced by the next cheapest per FLOP, further down the network. The cost in
 # speed: an early filter is the most expensive one to keep (the FLOPs per filter printed in section 7), so
-# expect the FLOPs to rise and the measured speed-up to fall; a change smaller than the spread columns is
+# the FLOPs should rise and the measured speed-up fall; a change smaller than the spread columns is
 # noise. What it buys: a layer of one or two filters at full resolution is a bottleneck all later layers
-# must work through, so expect equal or better accuracy, but the run without the floor already ended close
+# must work through, so the floor should give equal or better accuracy, but the run without it already ended close
 # to the reference (its line in section 6), and 400 test digits may not resolve a gain. "The floor costs
 # measured speed and buys no measurable accuracy here" is then a legitimate answer. The paper's $\lambda$
 # trades importance against FLOPs continuously; `min_keep` only limits how far the cost term can thin a layer.
@@ -990,7 +992,7 @@ nb04.check_filter_flops(filter_flops)
 #
 # `run` reseeds the batches, so the two random runs differ only in the filters they cut; the kept counts
 # show how differently two draws thin the layers. The paired line counts the digits only one of the two gets
-# right: expect a few of 400 (one is 0.25 pp), and an interval that contains 0, but not necessarily the
+# right, a few of 400 when the draws are alike (one is 0.25 pp), with an interval that contains 0, but not necessarily the
 # same gap to the reference for both. The two draws are two samples of one distribution, and their
 # difference is a lower bound on its spread: section 6's random line says where *one* random plan ended
 # after the fine-tuning, not where random pruning ends. To say that, fine-tune several draws (each a full

@@ -743,7 +743,9 @@ nb05.check_least_squares_scale(least_squares_scale)
 
 # %% [markdown]
 # <!-- BEGIN SOLUTION -->
-# **Model answers (instructor version).**
+# **Model answers (instructor version).** Each answer's code runs, with its outputs, in
+# `answers/05_thinet_answers.ipynb` (`python tools/answers.py 05` rebuilds it); the words say how
+# to read those outputs and what the argument behind them predicts.
 #
 # **Exercise 4.**
 #
@@ -765,7 +767,7 @@ nb05.check_least_squares_scale(least_squares_scale)
 # ```
 #
 # `positions=1` gives 256 samples, `positions=40` 10,240, section 3 used 2,560; all estimate the same
-# objective on the same 256 images. Expect the 40-position set to be nearly section 3's and the 1-position
+# objective on the same 256 images. The 40-position set should be nearly section 3's and the 1-position
 # set to differ in a few channels. Judge the sets by their error on fresh samples (`seed=1` draws other
 # output units and locations), not by the overlap: channels that trade places are near-ties, and swapping
 # them costs little. If the 1-position set's error is close to section 3's, 256 samples already suffice for
@@ -773,7 +775,7 @@ nb05.check_least_squares_scale(least_squares_scale)
 # the units with large raw outputs (a large running variance) dominate the squared error: the search keeps
 # the channels those units read most. But the BatchNorm divides unit $k$ by $\sigma_k$ (and multiplies by
 # $\gamma_k$), so these are the units the network scales down, while units with small raw outputs,
-# magnified by their BatchNorm, barely count. Expect a negative correlation between raw scale and factor,
+# magnified by their BatchNorm, barely count. The correlation between raw scale and factor should be negative,
 # and a raw choice whose error, measured with the factors, is above section 3's.
 #
 # **Exercise 5.**
@@ -796,12 +798,12 @@ nb05.check_least_squares_scale(least_squares_scale)
 #
 # A 3 × 3 conv has $9\, c_{in} c_{out}$ weights whatever its map, but costs $2 \cdot 9\, c_{in} c_{out}$ FLOPs
 # per output position: conv5 runs on 2 × 2 maps (4 positions), conv1 on 32 × 32 (1,024), so a conv5 weight
-# costs 1/256 of the FLOPs of a conv1 weight. The conv5 layers are also the widest, so expect the table to
+# costs 1/256 of the FLOPs of a conv1 weight. The conv5 layers are also the widest, so the table should
 # show them holding a large share of the parameters and a small share of the FLOPs. Halving a layer whose
 # input was halved too removes three quarters of its weights, and halving conv5_3 also halves the inputs of
 # the first linear layer: the parameters fall steeply, the FLOPs little; the size table sets the counts for
 # 13 layers beside those for ten (sizes are exact). conv5_3 feeds the classifier, so ThiNet reconstructs the
-# first linear layer's outputs there. Expect a loss against the baseline and possibly against the ten-layer
+# first linear layer's outputs there. The paired lines show a loss against the baseline, and perhaps against the ten-layer
 # network: conv5 is where the network combines its features, and at a quarter of its weights it may be too
 # thin for the digits or for this much fine-tuning. Significantly worse than the ten-layer network means conv5 was not spare capacity on this task; an
 # interval containing 0 means 1,000 digits cannot tell.
@@ -847,7 +849,7 @@ nb05.check_least_squares_scale(least_squares_scale)
 # ```
 #
 # Section 5's control gave the scratch network the baseline's epochs, far fewer than the pruned network
-# saw (`seen_epochs`, printed there). Given as many, expect it to catch up with the pruned network or pass
+# saw (`seen_epochs`, printed there). Given as many, it should catch up with the pruned network or pass
 # it, within what 1,000 digits resolve, as Liu et al. found for ThiNet's VGG-16 on ImageNet when they gave
 # the scratch network the same computation (Scratch-B, 71.72 % against ThiNet's 69.80 %; Scratch-E, 68.76 %). If it still lags significantly, the kept weights carry something that
 # epochs do not replace here. Scratch-B equalises computation instead: an epoch's forward and backward
@@ -894,7 +896,7 @@ nb05.check_least_squares_scale(least_squares_scale)
 # carry the BatchNorm factor $\gamma_k / \sigma_k$ (`after_norm=True`) while the bias acts before it, so the
 # mean is divided by the factor (`norm_scale`; 1 for conv5_3's linear consumer); and `thinet_prune` has no
 # hook after its least squares, but it calls `select` before the surgery on the same samples and then
-# solves the same least squares, so the correction fits there. Expect the corrected curve to lie above
+# solves the same least squares, so the correction fits there. The corrected curve should lie above
 # section 4's rescaled one, most clearly over the first layers, before the errors compound; if it also
 # passes the curve without rescaling, the missing intercept is why the rescaling did not help. If it does
 # not rise, the lost mean was small beside the error that varies from sample to sample.
@@ -915,11 +917,11 @@ nb05.check_least_squares_scale(least_squares_scale)
 # ```
 #
 # `layer_errors` (section 3) holds ThiNet's and L1's errors at `RATIO`, computed on the same samples, so
-# only the random draws are new. Expect ThiNet at percentile 0 in every layer: it minimises exactly this
+# only the random draws are new. ThiNet should sit at percentile 0 in every layer: it minimises exactly this
 # error, and 20 random sets are far from the greedy optimum. L1 is a different matter: a filter's L1 norm
 # measures its own weights, not what the next layer does with its map. A small norm can still feed a
 # channel the next layer weights heavily, or whose BatchNorm rescales it up, and a large one a channel the
-# next layer barely reads. So expect L1's percentile to vary from layer to layer, below 50 where small
+# next layer barely reads. So L1's percentile should vary from layer to layer, below 50 where small
 # filters do produce small contributions, and near or above 50 where they do not; a percentile near 50
 # says L1 chose like a coin on that layer. With 20 draws a percentile is coarse (steps of 5), so read
 # "L1 is at 40" and "at 60" as the same. The answer to the last question: the weights of layer $i$

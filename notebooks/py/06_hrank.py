@@ -685,7 +685,9 @@ nb06.check_best_rank_r(best_rank_r)
 
 # %% [markdown]
 # <!-- BEGIN SOLUTION -->
-# **Model answers (instructor version).**
+# **Model answers (instructor version).** Each answer's code runs, with its outputs, in
+# `answers/06_hrank_answers.ipynb` (`python tools/answers.py 06` rebuilds it); the words say how
+# to read those outputs and what the argument behind them predicts.
 #
 # **Exercise 4.** The inverse plan at section 4's ratios, paired with each of section 4's networks
 # before fine-tuning (their test hits are still in `hits`):

@@ -693,7 +693,9 @@ nb07.check_relu_as_maxout(relu_as_maxout)
 
 # %% [markdown]
 # <!-- BEGIN SOLUTION -->
-# **Model answers (instructor version).**
+# **Model answers (instructor version).** Each answer's code runs, with its outputs, in
+# `answers/07_maxout_pruning_answers.ipynb` (`python tools/answers.py 07` rebuilds it); the words say how
+# to read those outputs and what the argument behind them predicts.
 #
 # **Exercise 4.** Section 5's loop over all four layers, once by wins alone and once by wins per
 # parameter; the note of the pieces uses `labels`, which names the convs too:
@@ -730,7 +732,7 @@ nb07.check_relu_as_maxout(relu_as_maxout)
 # ceilings (74.7 % against 71.6 %) to the reduction. They are where the arithmetic is: the convs
 # do 2 · (470,400 + 960,000) of the 3,327,120 FLOPs (86 %, from the shapes), which is why section
 # 5's network kept most of its FLOPs (its size table). So read each table twice, accuracy
-# against "params %" and against "FLOPs %", beside section 5's table. Expect the conv pieces to
+# against "params %" and against "FLOPs %", beside section 5's table. The conv pieces should
 # cost more accuracy per parameter removed than the fc pieces: each holds few parameters, but its
 # map feeds every later layer at every position, so a step spent on them brings the 2 pp guard
 # closer for few parameters. If the accuracy holds while "FLOPs %" falls far below section 5's, conv
@@ -818,8 +820,8 @@ nb07.check_relu_as_maxout(relu_as_maxout)
 # images, and a unit's best piece always wins at least 1/k = 25 % of its competitions, so the
 # protection of `keep_best` never binds below 5 %. After that the threshold adapts: a step removes
 # only what retraining left under 5 %, and the loop stops by itself when every remaining piece
-# wins at least 5 %. Units left with two or more pieces are then units that use them, so expect
-# it to stop before section 5's end point, with fewer parameters removed and a head that is still
+# wins at least 5 %. Units left with two or more pieces are then units that use them, so the
+# argument predicts that it stops before section 5's end point, with fewer parameters removed and a head that is still
 # non-linear; if instead it runs until every unit has one piece, retraining keeps
 # concentrating the wins, and a threshold and a fixed amount reach the same network, the
 # threshold in fewer, larger steps. The number of steps is the table's last "step"; pair the
