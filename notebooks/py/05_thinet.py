@@ -393,20 +393,31 @@ def after_each_layer(net):
     along["as it stands"].append(train.evaluate(net, loaders["val"])["accuracy"])
 
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-runs, final_curves = {}, {}
-for label, options in (("ThiNet", {}), ("L1", {"select": l1_choice, "rescale": False})):
+METHODS = {"ThiNet": {}, "L1": {"select": l1_choice, "rescale": False}}
+along = {}  # the accuracies after_each_layer records along one run
+
+
+def prune_and_fine_tune(options, final):
+    """One run of this section: ``thinet_prune`` with ``options`` and a short pass after each
+    layer, then the ``final`` fine-tuning; returns the run (the network, its history, the plan
+    and the test digits right before and after ``final``) and the validation curve of ``final``."""
     config.seed_everything(0)
-    between_loader.sampler.generator.manual_seed(config.seed_for(7))  # both runs see the same images
-    along = {"re-estimated": [base_val], "as it stands": [base_val]}
+    between_loader.sampler.generator.manual_seed(config.seed_for(7))  # every run sees the same images
+    along.update({"re-estimated": [base_val], "as it stands": [base_val]})
     result = thinet_prune(model, RATIOS, sample_loader, SHAPE, fine_tune=after_each_layer, **options)
     pruned, history = result.model, result.history
     history["accuracy"], history["accuracy, stale statistics"] = along["re-estimated"], along["as it stands"]
     before = stats.correct(re_estimate(copy.deepcopy(pruned)), loaders["test"])
-    final_curves[label] = baselines.run_phases(pruned, loaders, FINAL, seed=0, weight_decay=VGG_SETTINGS["weight_decay"])
-    runs[label] = {"net": pruned, "history": history, "kept": result.kept, "before": before,
-                   "after": stats.correct(pruned, loaders["test"])}
+    curve = baselines.run_phases(pruned, loaders, final, seed=0, weight_decay=VGG_SETTINGS["weight_decay"])
+    return {"net": pruned, "history": history, "kept": result.kept, "before": before,
+            "after": stats.correct(pruned, loaders["test"])}, curve
+
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+runs, final_curves = {}, {}
+for label, options in METHODS.items():
+    runs[label], final_curves[label] = prune_and_fine_tune(options, FINAL)
     print(f"{label}: validation accuracy during the final fine-tuning: {final_curves[label]}")
 
 fig, ax = plt.subplots(figsize=(6.5, 3.4))
@@ -714,15 +725,15 @@ nb05.check_least_squares_scale(least_squares_scale)
 # layer_table`; `layer_table(model, SHAPE)`). What does it cost in accuracy, paired against the
 # baseline and against the ten-layer network?
 #
-# **Exercise 6 (open).** Fine-tune less: set `FINAL = [("adam", 1e-3, 2)]` and repeat section 5.
-# Which method gains from its choice now, and by how much? Answer with `stats.paired_comparison`.
+# **Exercise 6 (open).** Fine-tune less: repeat section 5 with a final phase of two epochs,
+# `prune_and_fine_tune(options, [("adam", 1e-3, 2)])` for each of `METHODS`. Which method gains
+# from its choice now, and by how much? Answer with `stats.paired_comparison`.
 #
 # **Exercise 7 (open).** Give the network trained from scratch as many epochs as the pruned one saw
 # in all (`seen_epochs`, e.g. the baseline's phases stretched by
 # `seen_epochs / sum(e for _, _, e in BASELINE)`). Does it catch
 # up with, or pass, the pruned network? Liu et al. also tried the same *computation* ("Scratch-B"):
-# how many epochs of the pruned network cost as much as the baseline's 11? (If you did exercise 6
-# first, `runs` holds its short fine-tuning: keep section 5's as `long_runs` and use those.)
+# how many epochs of the pruned network cost as much as the baseline's 11?
 #
 # **Exercise 8 (open).** Add a bias correction: after the least squares, give layer $i+1$'s output
 # channel $k$ the mean, over its samples, of what the removed channels contributed minus what the
@@ -811,18 +822,12 @@ nb05.check_least_squares_scale(least_squares_scale)
 # **Exercise 6.**
 #
 # ```python
-# long_runs = runs  # section 5's runs with their final schedule, kept for comparison
-# FINAL = [("adam", 1e-3, 2)]
-# ```
-#
-# Then rerun section 5's loop cell (it rebuilds `runs`), and:
-#
-# ```python
+# short = {label: prune_and_fine_tune(options, [("adam", 1e-3, 2)])[0] for label, options in METHODS.items()}
 # for stage in ("before", "after"):
-#     c = stats.paired_comparison(runs["L1"][stage], runs["ThiNet"][stage])
+#     c = stats.paired_comparison(short["L1"][stage], short["ThiNet"][stage])
 #     print(f"{stage} the 2 final epochs: {c['only_b'] - c['only_a']:+d} digits;", stats.describe(c, "L1", "ThiNet"))
-# for label in runs:
-#     print(stats.describe(stats.paired_comparison(base_hits, runs[label]["after"]), "baseline", f"{label}, 2 epochs"))
+# for label in short:
+#     print(stats.describe(stats.paired_comparison(base_hits, short[label]["after"]), "baseline", f"{label}, 2 epochs"))
 # ```
 #
 # Only the final phase changes: with the same seeds the pruning and the between-layer passes repeat, so the
@@ -835,7 +840,7 @@ nb05.check_least_squares_scale(least_squares_scale)
 # fine-tuning is short; if it contains 0, two epochs already repair L1's choice on digits, and the choice
 # buys only the fine-tuning it saves. Pairing each with the baseline shows what the short phase costs both.
 #
-# **Exercise 7.** (If you did exercise 6 first, use `long_runs` for `runs`.)
+# **Exercise 7.**
 #
 # ```python
 # stretch = seen_epochs / sum(e for _, _, e in BASELINE)
