@@ -26,7 +26,7 @@ import nbformat
 from nbclient.exceptions import CellExecutionError
 
 from course_lib.notebook import is_model_answer
-from nbrun import KERNEL, NOTEBOOKS, execute, select
+from nbrun import NOTEBOOKS, execute, lab_metadata, select
 
 ANSWERS = NOTEBOOKS / "answers"
 BEGIN, END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
@@ -104,7 +104,7 @@ def build(name):
         for cell in cells:
             cell.metadata["exercise"] = number
         nb.cells += cells
-    nb.metadata.update({"kernelspec": {"name": KERNEL, "display_name": "Python 3 (ipykernel)", "language": "python"},
+    nb.metadata.update({"kernelspec": lab_metadata(ANSWERS / f"{name}_answers.ipynb")["kernelspec"],
                         "jupytext": {"formats": "ipynb"},  # not paired: jupytext.toml pairs the lessons only
                         "answers": {"lesson": f"py/{name}.py", "sha256": sha256(script)}})
     return nb
@@ -135,6 +135,7 @@ def main():
             failed.append(name)
             print(f"{name}: FAILED, nothing saved\n{str(error)[-3000:]}", flush=True)
             continue
+        nb.metadata.pop("widgets", None)  # the lesson's widget state: the answers show none
         nbformat.write(nb, ANSWERS / f"{name}_answers.ipynb")
         per = ", ".join(f"exercise {k}: {v:.0f} s" for k, v in seconds_per_exercise(nb).items())
         print(f"{name}: {seconds:.0f} s in all ({per})", flush=True)

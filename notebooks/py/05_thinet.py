@@ -889,7 +889,7 @@ nb05.check_least_squares_scale(least_squares_scale)
 #
 # corrected = thinet_prune(model, {name: 0.25 for name in CONVS}, sample_loader, SHAPE, eval_loader=loaders["val"],
 #                          select=greedy_with_bias).history
-# no_ft_acc["ThiNet, bias corrected"] = 100 * corrected["accuracy"].to_numpy()
+# no_ft_acc[("ThiNet, bias corrected", False)] = 100 * corrected["accuracy"].to_numpy()  # no BatchNorm re-estimation
 # print(no_ft_acc.iloc[1:].mean().round(1).to_dict())  # the mean over the 13 steps, as in section 4
 # ```
 #
