@@ -70,18 +70,27 @@ def student_version(notebook):
     holds a solution block, the blocks become stubs (:func:`strip_solutions`) and the outputs are
     cleared, so no solution shows; in every markdown cell, each model answer becomes
     ``*YOUR ANSWER HERE*``; the cells that compute a model answer (:func:`is_model_answer`) are
-    left out; every other cell is kept with its outputs."""
+    left out, and so is a markdown cell holding nothing but a model answer right after another
+    (an answer split around its inline cells leaves the student one place to write); every other
+    cell is kept with its outputs."""
     if not hasattr(notebook, "cells"):
         raise TypeError(f"notebook must be an nbformat notebook, got {type(notebook).__name__}")
     student = copy.deepcopy(notebook)
-    student.cells = [cell for cell in student.cells if not is_model_answer(cell)]
+    answer_only = "\n".join(MARKDOWN[2])
+    cells = []
     for cell in student.cells:
+        if is_model_answer(cell):
+            continue
         if cell.cell_type == "code":
             source, replaced = strip_solutions(cell.source)
             if replaced:
                 cell.source, cell.outputs, cell.execution_count = source, [], None
         elif cell.cell_type == "markdown":
             source, replaced = strip_solutions(cell.source, MARKDOWN)
+            if replaced and source.strip() == answer_only and cells and cells[-1].source.strip() == answer_only:
+                continue
             if replaced:
                 cell.source = source
+        cells.append(cell)
+    student.cells = cells
     return student

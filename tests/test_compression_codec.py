@@ -131,3 +131,23 @@ def test_crafted_sizes_are_refused_before_allocating(data, match):
     finally:
         tracemalloc.stop()
     assert peak < 10 * 2 ** 20, f"decoding a crafted file allocated {peak / 2 ** 20:.0f} MiB"
+
+
+def test_save_result_is_the_decoded_file_with_its_size_and_masks(compressed, tmp_path):
+    model, shared, data = compressed
+    result = codec.save_result(tmp_path / "m.dcmp", model, shared)
+    assert result.file_bytes == (tmp_path / "m.dcmp").stat().st_size == len(data)
+    back = codec.load(tmp_path / "m.dcmp", model)
+    x = torch.randn(3, 1, 28, 28)
+    assert torch.equal(result.model(x), back(x))
+    layers = M.prunable_layers(model)
+    assert set(result.kept) == set(shared) and all(
+        torch.equal(mask, layers[name].weight != 0) for name, mask in result.kept.items())
+    assert result.history is None
+
+
+def test_save_result_refuses_what_save_refuses(compressed, tmp_path):
+    model, shared, _ = compressed
+    with pytest.raises(TypeError, match="model"):
+        codec.save_result(tmp_path / "m.dcmp", "not a model", shared)
+    assert not (tmp_path / "m.dcmp").exists()

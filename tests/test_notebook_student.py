@@ -45,7 +45,12 @@ def test_strip_solutions_refuses_unmatched_markers(source, words):
 def test_student_version_hides_every_solution_and_keeps_everything_else(path):
     notebook = nbformat.read(path, as_version=4)
     student = student_version(notebook)
-    kept = [cell for cell in notebook.cells if not is_model_answer(cell)]  # inline model answers go
+    kept = []
+    for cell in notebook.cells:  # inline model answers go, and an answer-only cell after another
+        only = cell.cell_type == "markdown" and strip_solutions(cell.source, MARKDOWN)[0].strip() == MARKDOWN[2][0]
+        if not is_model_answer(cell) and not (only and kept and kept[-1][1]):
+            kept.append((cell, only))
+    kept = [cell for cell, _ in kept]
     assert len(student.cells) == len(kept)
     blocks = sum(cell.source.count(BEGIN) for cell in notebook.cells)
     assert blocks >= 3  # every notebook ends with exercises
@@ -69,3 +74,17 @@ def test_a_cell_computing_a_model_answer_is_left_out_of_the_student_version():
         nbformat.v4.new_markdown_cell("# MODEL ANSWER is only a code cell's marker")])
     assert [is_model_answer(cell) for cell in notebook.cells] == [False, True, True, False]
     assert [cell.source for cell in student_version(notebook).cells] == ["x = 1", "# MODEL ANSWER is only a code cell's marker"]
+
+
+def test_an_answer_split_around_its_inline_cells_leaves_one_place_to_write():
+    begin, end, (stub,) = MARKDOWN
+    cell = nbformat.v4.new_markdown_cell
+    notebook = nbformat.v4.new_notebook(cells=[
+        cell("**Exercise 4 (open).** Why?"),
+        cell(f"{begin}\n**Exercise 4.** Because.\n{end}"),
+        nbformat.v4.new_code_cell("# MODEL ANSWER to exercise 4\nprint(1)"),
+        cell(f"{begin}\nAs printed.\n\n**Exercise 5.** Since.\n{end}"),
+        cell("## Next"),
+        cell(f"{begin}\nAnother answer.\n{end}")])
+    assert [c.source for c in student_version(notebook).cells] == [
+        "**Exercise 4 (open).** Why?", stub, "## Next", stub]

@@ -5,7 +5,8 @@ import torch
 import torch.nn as nn
 
 from course_lib import measure
-from course_lib.pruning import l1_norm, mask_outgoing, plan_global, prune_iteratively, unit_flops
+from course_lib.pruning import (l1_norm, mask_outgoing, one_shot, plan_global, plan_random, plan_smallest, prune,
+                                 prune_iteratively, recalibrate_bn, unit_flops)
 
 
 def net():
@@ -128,3 +129,40 @@ def test_observe_sees_every_step_the_scored_network_its_scores_and_plan():
     for (step, units, kept), removed in zip(seen, history["removed"].diff().iloc[1:]):
         assert sum(units.values()) - sum(kept.values()) == removed == 3
     assert sum(seen[1][1].values()) == sum(seen[0][1].values()) - 3
+
+
+def test_one_shot_is_select_then_surgery_and_leaves_the_model_alone():
+    model = net()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    scores = l1_norm(model, ["0", "4"])
+    run = one_shot(model, scores, {"0": 0.5, "4": 0.25}, SHAPE)
+    plan = plan_smallest(scores, {"0": 0.5, "4": 0.25})
+    assert {k: v.tolist() for k, v in run.kept.items()} == {k: v.tolist() for k, v in plan.items()}
+    x = torch.randn(4, *SHAPE)
+    assert torch.equal(run.model(x), prune(model, plan, SHAPE)(x))
+    assert torch.allclose(run.model(x), mask_outgoing(model, plan, SHAPE)(x), atol=1e-6)
+    assert run.history is None and run.file_bytes == measure.state_dict_bytes(run.model)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items()), "the original changed"
+
+
+def test_one_shot_with_another_selection_and_a_calibration_loader():
+    model = net()
+    loader = [(torch.randn(16, *SHAPE), torch.zeros(16, dtype=torch.long)) for _ in range(2)]
+    scores = l1_norm(model, ["0"])
+    run = one_shot(model, scores, 2, SHAPE, select=functools.partial(plan_random, seed=3), calibration_loader=loader)
+    plan = plan_random(scores, 2, seed=3)
+    assert torch.equal(run.kept["0"], plan["0"])
+    expected = recalibrate_bn(prune(model, plan, SHAPE), loader)
+    assert torch.equal(run.model[1].running_mean, expected[1].running_mean)
+    assert not torch.equal(run.model[1].running_mean, prune(model, plan, SHAPE)[1].running_mean)
+
+
+def test_one_shot_bad_inputs():
+    model = net()
+    scores = l1_norm(model, ["0"])
+    with pytest.raises(TypeError, match="select"):
+        one_shot(model, scores, 2, SHAPE, select="smallest")
+    with pytest.raises(TypeError, match="model"):
+        one_shot("net", scores, 2, SHAPE)
+    with pytest.raises(ValueError, match="amount"):
+        one_shot(model, scores, 1.5, SHAPE)

@@ -25,9 +25,10 @@ import numpy as np
 import torch
 
 from ..files import atomic_write
+from ..measure import Result
 from ..validate import check_model
 from . import huffman, sparse
-from .magnitude import bits_per_layer
+from .magnitude import bits_per_layer, prunable_layers
 from .quantize import SharedWeights
 
 MAGIC, VERSION = b"DCMP", 1
@@ -217,6 +218,18 @@ def save(path, model, shared, index_bits=None):
 def load(path, model):
     """The model stored at ``path`` by :func:`save`, in a copy of the architecture ``model``."""
     return decode_model(Path(path).read_bytes(), model)
+
+
+def save_result(path, model, shared, index_bits=None):
+    """Write ``model`` to ``path`` as :func:`save` does and read the file back, as the method's
+    :class:`~course_lib.measure.Result`: ``model`` the network decoded from the file (what a
+    deployment loads), ``kept`` the keep-masks ``{layer: weight != 0}`` of the coded layers and
+    ``file_bytes`` the file's size on disk, so that :func:`course_lib.pruning.compare` puts Deep
+    Compression beside the other methods by the bytes it really stores."""
+    save(path, model, shared, index_bits)
+    decoded = load(path, model)
+    kept = {name: m.weight != 0 for name, m in prunable_layers(decoded).items() if name in shared}
+    return Result(decoded, kept=kept, file_bytes=Path(path).stat().st_size)
 
 
 def fp32_bytes(model):

@@ -19,14 +19,15 @@ The currency between the pieces:
   see :mod:`.plan`;
 - the *surgery* applies a plan and returns a genuinely smaller network, see :mod:`.surgery`;
 - :mod:`.sensitivity` prunes one layer at a time to choose per-layer ratios (Li et al. 2016);
-- :func:`.loop.prune_iteratively` repeats score -> select -> surgery -> fine-tune -> measure;
+- :func:`.loop.one_shot` prunes once (select -> surgery -> BatchNorm re-estimated);
+  :func:`.loop.prune_iteratively` repeats score -> select -> surgery -> fine-tune -> measure;
 - :mod:`.thinet` prunes layer by layer by how well the next layer is reconstructed (ThiNet);
 - :func:`.batchnorm.recalibrate_bn` re-estimates BatchNorm statistics after surgery;
 - :mod:`.report` tabulates sizes and measured latency before and after, :mod:`.figures` draws.
 """
 from .activations import TAPS, record
 from .batchnorm import recalibrate_bn
-from .loop import history_row, prune_iteratively
+from .loop import history_row, one_shot, prune_iteratively
 from .criteria import (CRITERIA, aaws, agreement, bn_scale, feature_map_ranks, filter_norms, hrank, l1_norm, l2_norm,
                        mean_activation, nonzero_fraction, oracle_loss_change, random_scores, std_activation, taylor,
                        win_fraction)

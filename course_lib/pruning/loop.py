@@ -8,9 +8,10 @@ import torch
 
 from .. import config, measure, train
 from ..validate import check_model, check_shape, fraction, positive_int
-from .plan import plan_global
+from .batchnorm import recalibrate_bn
+from .plan import plan_global, plan_smallest
 from .report import latency_table
-from .surgery import dependencies, prune_
+from .surgery import dependencies, prune, prune_
 
 
 def history_row(model, input_shape, loader=None, latency_batch=None, device=None, first=None):
@@ -28,6 +29,26 @@ def history_row(model, input_shape, loader=None, latency_batch=None, device=None
         times = latency_table({"model": model}, input_shape, batch_sizes=(latency_batch,))
         row["latency ms"] = float(times.iloc[0, 0])
     return row
+
+
+def one_shot(model, scores, amount, input_shape, select=plan_smallest, calibration_loader=None, device=None):
+    """Prune a copy of ``model`` once, as L1 filter pruning and HRank do; ``model`` is not changed.
+
+    ``select(scores, amount)`` chooses the units to keep (default :func:`plan_smallest`: the lowest
+    scores of each layer go; ``amount`` as the selection takes it: units, a ratio removed, or
+    ``{layer: ratio}``), the surgery removes the others and, with ``calibration_loader``, every
+    BatchNorm re-estimates its statistics on it (:func:`recalibrate_bn`).
+
+    Returns a :class:`~course_lib.measure.Result`: ``model`` the pruned network, ``history``
+    None, ``kept`` the plan ``{layer: sorted indices of the units kept}``.
+    """
+    if not callable(select):
+        raise TypeError(f"select must be a callable select(scores, amount), got {type(select).__name__}")
+    plan = select(scores, amount)
+    pruned = prune(model, plan, input_shape)
+    if calibration_loader is not None:
+        recalibrate_bn(pruned, calibration_loader, device)
+    return measure.Result(pruned, kept=plan)
 
 
 def prune_iteratively(model, criterion, input_shape, per_step, steps, select=plan_global, fine_tune=None,

@@ -34,7 +34,7 @@ from course_lib.checks import nb03
 from course_lib.models.vgg import conv_names
 from course_lib.notebook import show_source
 from course_lib.widgets import pruning_explorer
-from course_lib.pruning import (choose_ratios, dependencies, greedy_ratios, l1_norm, latency_table,
+from course_lib.pruning import (choose_ratios, compare, dependencies, greedy_ratios, l1_norm, latency_table,
                                 layer_sensitivity, mask_outgoing, plan_largest, plan_random, plan_smallest,
                                 plan_table, plot_coupling, plot_sensitivity, prune, recalibrate_bn, size_table,
                                 surgery)
@@ -394,9 +394,9 @@ pruned_a = prune(model, plan_a, SHAPE)
 masked_a = copy.deepcopy(model)
 for name in PAPER_A:
     torch_prune.ln_structured(masked_a.get_submodule(name), "weight", amount=0.5, n=1, dim=0)
-compare = {"dense": model, "masks (torch.nn.utils.prune)": masked_a, "surgery": pruned_a}
-sizes_a = size_table(compare, SHAPE)
-counted = {label: measure.flop_counter(copy.deepcopy(m).cpu(), SHAPE)[0] for label, m in compare.items()}
+applied = {"dense": model, "masks (torch.nn.utils.prune)": masked_a, "surgery": pruned_a}
+sizes_a = size_table(applied, SHAPE)
+counted = {label: measure.flop_counter(copy.deepcopy(m).cpu(), SHAPE)[0] for label, m in applied.items()}
 assert counted == sizes_a["FLOPs"].to_dict(), "own FLOPs count disagrees with FlopCounterMode"
 sizes_a
 
@@ -411,9 +411,8 @@ sizes_a
 # NBVAL_IGNORE_OUTPUT
 ours = prune(model, plan, SHAPE)
 ours_8 = prune(model, plan_smallest(scores, choices["cheapest step first"], round_to=8), SHAPE)
-timed = {**compare, "surgery, our plan": ours, "surgery, our plan, counts rounded to 8": ours_8}
+timed = {**applied, "surgery, our plan": ours, "surgery, our plan, counts rounded to 8": ours_8}
 lat = latency_table(timed, SHAPE, batch_sizes=(1, 64), rounds=7, repeats=5, spread=True)  # best of 7 interleaved rounds
-LATENCY = [c for c in lat.columns if c.startswith("latency")]
 plans = ["surgery, our plan", "surgery, our plan, counts rounded to 8"]
 rounding = lat.loc[plans[0], "latency ms (batch 64)"] / lat.loc[plans[1], "latency ms (batch 64)"]
 noise = lat.loc[plans, "spread % (batch 64)"].max()
@@ -548,17 +547,15 @@ print("recalibrating BatchNorm alone, before any retraining, lifts the validatio
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-final = {"dense baseline": model, "pruned + retrained": pruned}
-table = size_table(final, SHAPE)
-table[LATENCY] = lat.loc[["dense", "surgery, our plan"], LATENCY].to_numpy()  # timed in section 5
+final = {"dense baseline": model, "pruned + retrained": measure.Result(pruned, kept=plan)}
+table = compare(final, SHAPE, rounds=7)  # sizes, file bytes and latency, as every method is measured
 table["val accuracy %"] = [round(100 * base_val, 1), round(100 * pruned_val, 1)]  # pruned: mean over SEEDS
 table["test accuracy %"] = [round(100 * base_acc, 1), round(100 * pruned_acc, 1)]
-flops_ratio = table["FLOPs"].iloc[0] / table["FLOPs"].iloc[1]
-for column in LATENCY:
-    speedup = table[column].iloc[0] / table[column].iloc[1]
-    print(f"{column}: FLOPs reduction {flops_ratio:.2f}x, measured speed-up {speedup:.2f}x, "
+for batch in (1, 64):
+    speedup, flops_ratio = table[f"speed-up (batch {batch})"].iloc[1], table["FLOPs reduction"].iloc[1]
+    print(f"batch {batch}: FLOPs reduction {flops_ratio:.2f}x, measured speed-up {speedup:.2f}x, "
           f"speed-up / FLOPs reduction = {speedup / flops_ratio:.2f}")
-table
+table.T.round(2)
 
 # %% [markdown]
 # **The accuracy target, and what the test split can check.** The aim is the paper's: the pruned

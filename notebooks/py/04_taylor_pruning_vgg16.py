@@ -843,37 +843,45 @@ nb04.check_filter_flops(filter_flops)
 
 # %% [markdown]
 # <!-- BEGIN SOLUTION -->
-# **Model answers (instructor version).** Each answer's code runs, with its outputs, in
-# `answers/04_taylor_pruning_vgg16_answers.ipynb` (`python tools/answers.py 04` rebuilds it); the
-# words say how to read those outputs and what the argument behind them predicts.
+# **Model answers (instructor version).** Exercise 4's answer is computed in the cell below it.
+# The others compute the oracle again (exercise 5) or prune and fine-tune again (6–8), more than
+# the lesson's time budget has room for: their code runs, with its outputs, in
+# `answers/04_taylor_pruning_vgg16_answers.ipynb` (`python tools/answers.py 04` rebuilds it), and
+# the words say how to read those outputs.
 #
-# **Exercise 4.**
-#
-# ```python
-# halves = [DataLoader(Subset(loaders["train"].dataset, r), batch_size=32) for r in (range(128), range(128, 256))]
-# few = [taylor(transfer, CONVS, half, device=DEVICE) for half in halves]  # two disjoint sets of 128 digits
-# print({NAMES[n]: round(float(spearmanr(few[0][n], few[1][n]).statistic), 2) for n in CONVS})
-#
-#
-# def removed_set(plan):
-#     return {(n, i) for n in CONVS for i in range(units[n]) if i not in set(plan[n].tolist())}
-#
-#
-# removed = [removed_set(plan_global(f, N_PER_STEP)) for f in few]
-# print(f"{len(removed[0] & removed[1])} of the {N_PER_STEP} filters removed are removed by both sets of 128")
-# print(f"with section 5's first plan (all the digits): {[len(r & removed_set(first_plan)) for r in removed]}")
-# ```
-#
+# **Exercise 4.** Two disjoint sets of 128 training digits, each ranked by `taylor`, then the
+# filters each set's first plan would remove:
+# <!-- END SOLUTION -->
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# MODEL ANSWER to exercise 4 (left out of the student version)
+halves = [DataLoader(Subset(loaders["train"].dataset, r), batch_size=32) for r in (range(128), range(128, 256))]
+few = [taylor(transfer, CONVS, half, device=DEVICE) for half in halves]  # two disjoint sets of 128 digits
+print({NAMES[n]: round(float(spearmanr(few[0][n], few[1][n]).statistic), 2) for n in CONVS})
+
+
+def removed_set(plan):
+    return {(n, i) for n in CONVS for i in range(units[n]) if i not in set(plan[n].tolist())}
+
+
+removed = [removed_set(plan_global(f, N_PER_STEP)) for f in few]
+print(f"{len(removed[0] & removed[1])} of the {N_PER_STEP} filters removed are removed by both sets of 128")
+print(f"with section 5's first plan (all the digits): {[len(r & removed_set(first_plan)) for r in removed]}")
+
+# %% [markdown]
+# <!-- BEGIN SOLUTION -->
 # A score is a mean over images of a non-negative per-image term, so its noise falls like $1/\sqrt{N}$:
 # in the quick profile 128 digits leave it about $\sqrt{500/128} \approx 2$ times noisier than all 500.
-# The argument predicts high correlations in layers whose scores spread widely and lower ones in the wide deep layers, where
-# many filters score alike (the rescaled medians of section 3), and that is where the cut falls (section 5).
-# The overlap of the removed sets is what matters: filters far below the threshold go under either ranking,
-# and the disagreements are filters near it, which by the criterion's own estimate cost about the same. A
-# modest correlation with a large overlap therefore means 128 digits suffice for the choice; a small overlap
-# means they do not. The two sets share no digit, so their agreement is what two independent samples give;
-# each set is part of the 500 behind the first plan, so the last line overstates a little how well 128 new
-# digits would reproduce it.
+# What the noise can do depends on how far apart the filters' scores lie: where they spread widely, as
+# they do here, two samples rank a layer almost alike (the correlations printed above), and the lowest
+# values fall in the wide deep layers, where many filters score alike (the rescaled medians of section 3).
+# The overlap of the removed sets is what decides the question: filters far below the threshold go under
+# either ranking, and the disagreements are filters near it, which by the criterion's own estimate cost
+# about the same. The two sets of 128 agree on nearly all the filters they remove (second line), so 128
+# digits suffice for this choice. The two sets share no digit, so their agreement is what two independent
+# samples give; each set is part of the 500 behind the first plan, so the last line overstates a little
+# how well 128 new digits would reproduce it.
 #
 # **Exercise 5.**
 #
@@ -898,18 +906,22 @@ nb04.check_filter_flops(filter_flops)
 # display(ref_table.round(2))  # beside the first two rows of section 4's table
 # ```
 #
-# Section 1: a filter's signed sum $\sum_m z_m\, \partial C / \partial z_m$ is the derivative of the loss with
-# respect to a scale on its whole map, zero at a minimum of the loss in that filter's weights. `reference`
-# was fine-tuned end to end on the training digits the ranking images are drawn from, up to the training
-# accuracy printed in section 6, so its signed means should shrink toward zero: the images' terms cancel,
-# the ratio falls well below the transfer model's, and what is left of the signed sum is more noise than
-# importance. The oracle of a converged network is then dominated by the second-order term, which grows with
-# how much each image needs the filter, and that is what the per-image $|\cdot|$ measures. So section 1
-# predicts the signed variant's correlation to fall and the paper's to hold, the two rows trading places as
-# the network converges. If the signed variant still wins, look at the ratio: if it stays near the transfer
-# model's, the reference is not at a minimum in those filters' scales on these 256 digits (it was trained
-# with dropout on, the oracle runs without), and the argument does not apply yet. The oracle's loss changes
-# are small on a converged network, so these correlations are noisier than section 4's.
+# The second line prints the ratio the argument turns on, $|\text{signed mean}| / \text{per-image mean}$ (1:
+# every image's term has the same sign; near 0: they cancel): far below 1 on the transfer model, close to
+# 1 on `reference`. The images cancel on the network whose features were trained for *other* digits,
+# and they do not on the one fine-tuned on these. Section 1's signed sum $\sum_m z_m\, \partial C / \partial z_m$
+# is the derivative of the loss with respect to a scale on the filter's whole map. On the transfer model
+# nothing tuned that scale for this task, so some images would gain from a larger map and others from a
+# smaller one, and the terms cancel. One might expect fine-tuning to drive the signed sums to zero, as at a
+# minimum of the loss. It does not here: `reference` classifies its training digits almost perfectly
+# (section 6 prints its training accuracy), and cross-entropy without weight decay (the fine-tuning uses
+# none) has no minimum at finite weights then, since growing a useful map's scale widens every correct
+# margin and lowers every image's loss. Every image's term then points the same way, the signed mean is
+# nearly the per-image mean, and neither variant wins (the table: pooled over the layers they correlate
+# with the oracle alike, and within layers the lead changes sides). The signed epoch mean is a good
+# estimate only where the images agree; the paper's per-image $|\cdot|$ does not need them to. To test
+# whether the signed variant falls behind once the loss has a minimum again, fine-tune a copy of
+# `transfer` as `reference` was, with `weight_decay=5e-4`, and run `rank_test` on it.
 #
 # **Exercise 6.**
 #

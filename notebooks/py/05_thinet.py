@@ -754,40 +754,47 @@ nb05.check_least_squares_scale(least_squares_scale)
 
 # %% [markdown]
 # <!-- BEGIN SOLUTION -->
-# **Model answers (instructor version).** Each answer's code runs, with its outputs, in
-# `answers/05_thinet_answers.ipynb` (`python tools/answers.py 05` rebuilds it); the words say how
-# to read those outputs and what the argument behind them predicts.
+# **Model answers (instructor version).** The answers to exercises 4 and 8 are computed in the
+# cell below each. The others prune and fine-tune again or sweep every layer, too long for the
+# lesson's time budget: their code runs, with its outputs, in `answers/05_thinet_answers.ipynb`
+# (`python tools/answers.py 05` rebuilds it), and the words say how to read those outputs.
 #
-# **Exercise 4.**
-#
-# ```python
-# from scipy.stats import spearmanr
-#
-# judge = contributions(model, LAYER, sample_loader, positions=40, seed=1)[0]  # other positions: fresh samples
-# found = {"positions=10 (section 3)": order,
-#          **{f"positions={p}": greedy_removal(contributions(model, LAYER, sample_loader, positions=p)[0])[0]
-#             for p in (1, 40)},
-#          "after_norm=False": greedy_removal(contributions(model, LAYER, sample_loader, after_norm=False)[0])[0]}
-# for label, o in found.items():
-#     print(f"{label}: {len(set(o[:16].tolist()) & set(order[:16].tolist()))} of 16 removed as in section 3, "
-#           f"error on fresh samples {relative_errors(judge, o)[0][15]:.3f}")
-# bn = model.get_submodule("features.18")  # conv3_2's BatchNorm
-# factor = bn.weight.detach() / (bn.running_var + bn.eps).sqrt()
-# print("conv3_2's units, raw scale vs BatchNorm factor, Spearman:",
-#       round(spearmanr(bn.running_var.sqrt(), factor).statistic, 2))
-# ```
-#
+# **Exercise 4.** Section 3's search on conv3_2 with other numbers of samples and without the
+# BatchNorm factors, each set judged on fresh samples:
+# <!-- END SOLUTION -->
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# MODEL ANSWER to exercise 4 (left out of the student version)
+from scipy.stats import spearmanr
+
+judge = contributions(model, LAYER, sample_loader, positions=40, seed=1)[0]  # other positions: fresh samples
+found = {"positions=10 (section 3)": order,
+         **{f"positions={p}": greedy_removal(contributions(model, LAYER, sample_loader, positions=p)[0])[0]
+            for p in (1, 40)},
+         "after_norm=False": greedy_removal(contributions(model, LAYER, sample_loader, after_norm=False)[0])[0]}
+for label, o in found.items():
+    print(f"{label}: {len(set(o[:16].tolist()) & set(order[:16].tolist()))} of 16 removed as in section 3, "
+          f"error on fresh samples {relative_errors(judge, o)[0][15]:.3f}")
+bn = model.get_submodule("features.18")  # conv3_2's BatchNorm
+factor = bn.weight.detach() / (bn.running_var + bn.eps).sqrt()
+print("conv3_2's units, raw scale vs BatchNorm factor, Spearman:",
+      round(spearmanr(bn.running_var.sqrt(), factor).statistic, 2))
+
+# %% [markdown]
+# <!-- BEGIN SOLUTION -->
 # `positions=1` gives 256 samples, `positions=40` 10,240, section 3 used 2,560; all estimate the same
-# objective on the same 256 images. The 40-position set should be nearly section 3's and the 1-position
-# set to differ in a few channels. Judge the sets by their error on fresh samples (`seed=1` draws other
+# objective on the same 256 images. The more samples, the closer a set should come to section 3's; the
+# first lines print how many channels each shares with it. Judge the sets by their error on fresh samples (`seed=1` draws other
 # output units and locations), not by the overlap: channels that trade places are near-ties, and swapping
 # them costs little. If the 1-position set's error is close to section 3's, 256 samples already suffice for
 # the choice in this layer. Without the BatchNorm factors each sample is in conv3_2's raw output units, and
 # the units with large raw outputs (a large running variance) dominate the squared error: the search keeps
 # the channels those units read most. But the BatchNorm divides unit $k$ by $\sigma_k$ (and multiplies by
 # $\gamma_k$), so these are the units the network scales down, while units with small raw outputs,
-# magnified by their BatchNorm, barely count. The correlation between raw scale and factor should be negative,
-# and a raw choice whose error, measured with the factors, is above section 3's.
+# magnified by their BatchNorm, barely count. Hence the strongly negative correlation between raw scale and
+# factor on the last line, and a raw choice (`after_norm=False`) whose error, measured with the factors, is
+# above section 3's.
 #
 # **Exercise 5.**
 #
@@ -864,35 +871,40 @@ nb05.check_least_squares_scale(least_squares_scale)
 # multiplies the epochs by the FLOPs ratio). In measured time the pruned network gains less than its FLOPs
 # reduction (the speed-up rows of that table), so the same wall-clock budget buys fewer epochs.
 #
-# **Exercise 8.**
-#
-# ```python
-# from course_lib.pruning import dependencies
-# from course_lib.pruning.thinet import norm_scale
-#
-#
-# def greedy_with_bias(net, layer, x, n_remove):
-#     """ThiNet's choice; before the surgery, each output unit's mean residual goes into the consumer's bias."""
-#     removed = greedy_removal(x)[0][:n_remove]
-#     keep = torch.tensor(sorted(set(range(x.shape[1])) - set(removed.tolist())))
-#     residual = x.sum(1) - x[:, keep] @ rescale_weights(x, keep)[0].double()  # removed, minus what the rescaling adds
-#     unit = contributions(net, layer, sample_loader)[2][:, 1]  # the same samples: same images, same seed
-#     groups = dependencies(net, SHAPE)
-#     consumer = net.get_submodule(groups[layer].consumer)
-#     n_out = consumer.weight.shape[0]
-#     total = torch.zeros(n_out, dtype=torch.float64).index_add_(0, unit, residual)
-#     mean = total / torch.bincount(unit, minlength=n_out).clamp(min=1)
-#     with torch.no_grad():  # the samples carry the BatchNorm factor, the bias acts before it
-#         consumer.bias += (mean / norm_scale(net, groups, groups[layer].consumer)).to(consumer.bias)
-#     return removed
-#
-#
-# corrected = thinet_prune(model, {name: 0.25 for name in CONVS}, sample_loader, SHAPE, eval_loader=loaders["val"],
-#                          select=greedy_with_bias).history
-# no_ft_acc[("ThiNet, bias corrected", False)] = 100 * corrected["accuracy"].to_numpy()  # no BatchNorm re-estimation
-# print(no_ft_acc.iloc[1:].mean().round(1).to_dict())  # the mean over the 13 steps, as in section 4
-# ```
-#
+# **Exercise 8.** ThiNet's choice with each unit's mean residual moved into the consumer's bias, run
+# through all 13 layers without fine-tuning as in section 4:
+# <!-- END SOLUTION -->
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# MODEL ANSWER to exercise 8 (left out of the student version)
+from course_lib.pruning import dependencies
+from course_lib.pruning.thinet import norm_scale
+
+
+def greedy_with_bias(net, layer, x, n_remove):
+    """ThiNet's choice; before the surgery, each output unit's mean residual goes into the consumer's bias."""
+    removed = greedy_removal(x)[0][:n_remove]
+    keep = torch.tensor(sorted(set(range(x.shape[1])) - set(removed.tolist())))
+    residual = x.sum(1) - x[:, keep] @ rescale_weights(x, keep)[0].double()  # removed, minus what the rescaling adds
+    unit = contributions(net, layer, sample_loader)[2][:, 1]  # the same samples: same images, same seed
+    groups = dependencies(net, SHAPE)
+    consumer = net.get_submodule(groups[layer].consumer)
+    n_out = consumer.weight.shape[0]
+    total = torch.zeros(n_out, dtype=torch.float64).index_add_(0, unit, residual)
+    mean = total / torch.bincount(unit, minlength=n_out).clamp(min=1)
+    with torch.no_grad():  # the samples carry the BatchNorm factor, the bias acts before it
+        consumer.bias += (mean / norm_scale(net, groups, groups[layer].consumer)).to(consumer.bias)
+    return removed
+
+
+corrected = thinet_prune(model, {name: 0.25 for name in CONVS}, sample_loader, SHAPE, eval_loader=loaders["val"],
+                         select=greedy_with_bias).history
+no_ft_acc[("ThiNet, bias corrected", False)] = 100 * corrected["accuracy"].to_numpy()  # no BatchNorm re-estimation
+print(no_ft_acc.iloc[1:].mean().round(1).to_dict())  # the mean over the 13 steps, as in section 4
+
+# %% [markdown]
+# <!-- BEGIN SOLUTION -->
 # The least squares fits $\hat y - b$ through the origin, and the removed channels' contributions need not
 # average to zero, so each output of unit $k$ is off by a constant that the BatchNorm after layer $i+1$,
 # still subtracting the unpruned network's running mean, does not remove. Unit $k$'s mean residual is that
@@ -901,10 +913,12 @@ nb05.check_least_squares_scale(least_squares_scale)
 # carry the BatchNorm factor $\gamma_k / \sigma_k$ (`after_norm=True`) while the bias acts before it, so the
 # mean is divided by the factor (`norm_scale`; 1 for conv5_3's linear consumer); and `thinet_prune` has no
 # hook after its least squares, but it calls `select` before the surgery on the same samples and then
-# solves the same least squares, so the correction fits there. The corrected curve should lie above
-# section 4's rescaled one, most clearly over the first layers, before the errors compound; if it also
-# passes the curve without rescaling, the missing intercept is why the rescaling did not help. If it does
-# not rise, the lost mean was small beside the error that varies from sample to sample.
+# solves the same least squares, so the correction fits there. Read the printed means over the 13 steps:
+# the corrected run (the last entry) against section 4's rescaled run (`('ThiNet', False)`) and the run
+# without rescaling (`('ThiNet, no rescaling', False)`). Above the rescaled run, the lost intercept costs
+# accuracy; above the run without rescaling too, it is the whole reason the rescaling did not help;
+# between the two, it is part of the reason, and the rest is an error that varies from sample to sample,
+# which no constant removes. Without a rise, the lost mean was small beside that error.
 #
 # **Exercise 9.**
 #
