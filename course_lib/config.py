@@ -6,7 +6,13 @@ paper-scale experiments with torchvision datasets and a GPU when one is availabl
 Two variables exist so that ``tools/nbrun.py --robust`` can show a notebook's checks hold on any
 machine: ``COURSE_THREADS`` (default 2, the machine the time budgets are set for) and
 ``COURSE_SEED`` (default 0), an offset added to every training seed.
+
+``COURSE_FAST_DEV_RUN=1`` is the fast development run (PyTorch Lightning's ``fast_dev_run``):
+every loop takes its real code path but stops early (:func:`fast_dev_run`), so that the full
+profile can be run end to end on a CPU in minutes. ``COURSE_DATA_DIR`` moves ``data/`` (the
+datasets and the trained-model cache) elsewhere, e.g. to miniature datasets made by a test.
 """
+import itertools
 import os
 import random
 from pathlib import Path
@@ -19,8 +25,10 @@ from .validate import int_in
 
 PROFILES = ("quick", "full")
 ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = ROOT / "data"
+DATA_DIR = Path(os.environ.get("COURSE_DATA_DIR") or ROOT / "data")
 CACHE_DIR = DATA_DIR / "cache"
+FAST_DEV_BATCHES, FAST_DEV_BATCH_SIZE = 2, 4  # what every loop over data visits in the fast development run
+FAST_DEV_UNITS = 2  # units per layer the per-unit loops (the oracle) visit in the fast development run
 
 
 def profile():
@@ -78,6 +86,24 @@ def seed_everything(base=0):
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
     return generator(base)
+
+
+def fast_dev_run():
+    """True under ``COURSE_FAST_DEV_RUN=1``: the loops over data stop after
+    ``FAST_DEV_BATCHES`` batches of at most ``FAST_DEV_BATCH_SIZE`` examples (:func:`limit`),
+    training runs one epoch, latency is timed once and the oracle visits ``FAST_DEV_UNITS``
+    units per layer. Which code runs does not change, only how long its loops run; the numbers
+    it produces mean nothing."""
+    return os.environ.get("COURSE_FAST_DEV_RUN", "0").strip().lower() in ("1", "on", "true", "yes")
+
+
+def limit(loader):
+    """The batches of ``loader`` (an iterable of tuples of tensors, e.g. ``(x, y)``), as they
+    come; in the fast development run only the first ``FAST_DEV_BATCHES``, each cut to its first
+    ``FAST_DEV_BATCH_SIZE`` examples. Every loop of the library over data goes through here."""
+    if not fast_dev_run():
+        return loader
+    return (tuple(t[:FAST_DEV_BATCH_SIZE] for t in batch) for batch in itertools.islice(loader, FAST_DEV_BATCHES))
 
 
 def progress_enabled():

@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from . import config
 from .validate import check_model, check_shape, eval_mode, int_in, positive_int
 from .files import atomic_write
 
@@ -191,7 +192,8 @@ def latency(model, input_shape, batch_size=1, repeats=50, warmup=10, threads=Non
 
     Warm-up calls first, then the median (and quartiles) of ``repeats`` timed calls, in ms.
     ``threads`` sets torch's intra-op threads for the measurement (default: torch's current).
-    Returns ``{"median_ms", "q1_ms", "q3_ms", "threads", "batch_size"}``.
+    Returns ``{"median_ms", "q1_ms", "q3_ms", "threads", "batch_size"}``. The fast development run
+    (:func:`course_lib.config.fast_dev_run`) times one call on at most ``FAST_DEV_BATCH_SIZE`` inputs.
     """
     check_model(model)
     shape = check_shape(input_shape)
@@ -205,6 +207,8 @@ def latency(model, input_shape, batch_size=1, repeats=50, warmup=10, threads=Non
     if threads is not None:
         positive_int(threads, "threads")
         torch.set_num_threads(threads)
+    if config.fast_dev_run():  # timed once, on a small batch: the code path, not the figure
+        repeats, warmup, batch_size = 1, 0, min(batch_size, config.FAST_DEV_BATCH_SIZE)
     x = torch.randn(batch_size, *shape)
     times = []
     try:

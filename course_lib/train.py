@@ -17,7 +17,7 @@ def evaluate(model, loader, device=None):
     device = device or config.device()
     loss, hits = 0.0, []
     with eval_mode(model), torch.no_grad():
-        for x, y in loader:
+        for x, y in config.limit(loader):
             x, y = x.to(device), y.to(device)
             logits = model(x)
             loss += F.cross_entropy(logits, y, reduction="sum").item()
@@ -42,7 +42,8 @@ def make_optimizer(params, name="sgd", lr=0.01, momentum=0.9, weight_decay=0.0):
 def fit(model, train_loader, val_loader=None, epochs=10, lr=0.01, optimizer="sgd", momentum=0.9,
         weight_decay=0.0, patience=None, warmup=0, device=None, after_step=None, desc="train", loss=None,
         before_step=None):
-    """Train ``model`` in place (default: cross-entropy); returns the history, one dict per epoch:
+    """Train ``model`` in place (default: cross-entropy); returns the history, one dict per epoch
+    (one epoch of two batches in the fast development run, :func:`course_lib.config.fast_dev_run`):
     ``{"epoch", "train_loss", "train_acc", "val_loss", "val_acc"}`` (val_* only with a val_loader).
 
     With ``val_loader`` the weights of the best validation epoch are restored at the end, and
@@ -70,10 +71,10 @@ def fit(model, train_loader, val_loader=None, epochs=10, lr=0.01, optimizer="sgd
     opt = make_optimizer([p for p in model.parameters() if p.requires_grad], optimizer, lr, momentum, weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, (step + 1) / max(warmup, 1)))
     history, best_acc, best_state, stale = [], -1.0, None, 0
-    for epoch in config.progress(range(1, epochs + 1), desc=desc):
+    for epoch in config.progress(range(1, (1 if config.fast_dev_run() else epochs) + 1), desc=desc):
         model.train()
         loss_sum, correct, n = 0.0, 0, 0
-        for x, y in train_loader:
+        for x, y in config.limit(train_loader):
             x, y = x.to(device), y.to(device)
             logits = model(x)
             objective = F.cross_entropy(logits, y) if loss is None else loss(model, logits, x, y)

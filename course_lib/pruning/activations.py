@@ -88,7 +88,7 @@ def record(model, loader, layers, reduce, tap="output", gradient=False, batches=
     totals, images, groups, taps = {}, 0, None, _Taps()
     try:
         with eval_mode(model):
-            for i, (x, y) in enumerate(config.progress(loader, desc=desc, total=batches)):
+            for i, (x, y) in enumerate(config.progress(config.limit(loader), desc=desc, total=batches)):
                 if batches is not None and i >= batches:
                     break
                 x, y = x.to(device), y.to(device)

@@ -25,7 +25,7 @@ def recalibrate_bn(model, loader, device=None):
     norms = [m for m in model.modules() if isinstance(m, NORMS) and m.track_running_stats]
     if not norms:
         raise ValueError("model has no BatchNorm with running statistics to recalibrate")
-    batches = iter(loader)
+    batches = iter(config.limit(loader))
     first = next(batches, None)
     if first is None:  # checked before the statistics are reset, so a failed call changes nothing
         raise ValueError("loader must yield at least one batch")

@@ -5,7 +5,7 @@ import copy
 import pandas as pd
 import torch.nn as nn
 
-from .. import measure, stats
+from .. import config, measure, stats
 from ..validate import check_model, positive_int
 
 
@@ -49,7 +49,7 @@ def latency_table(models, input_shape, batch_sizes=(1, 64), rounds=5, repeats=15
     if not isinstance(spread, bool):
         raise TypeError(f"spread must be a bool, got {type(spread).__name__}")
     times = {}
-    for _ in range(rounds):
+    for _ in range(1 if config.fast_dev_run() else rounds):  # the fast development run: one round
         for b in batch_sizes:
             for label, m in models.items():
                 times.setdefault((label, b), []).append(measure.latency(

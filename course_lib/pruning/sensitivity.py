@@ -87,7 +87,7 @@ def _run(chain, batches, device):
     """``[(chain(x), y)]`` for the ``(x, y)`` batches, in eval mode, on ``device``."""
     device = device or config.device()
     with eval_mode(chain), torch.no_grad():
-        return [(chain(x.to(device)), y) for x, y in batches]
+        return [(chain(x.to(device)), y) for x, y in config.limit(batches)]
 
 
 def choose_ratios(table, tolerance=0.01):

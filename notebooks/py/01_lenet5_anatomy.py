@@ -212,7 +212,7 @@ print("classic LeNet-5 above 90 %, modern above 93 % test accuracy on the MNIST 
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-digit = small["test"].dataset.tensors[0][:1]
+digit = small["test"].dataset[0][0][None]  # the first test digit, (1, 1, 32, 32)
 with torch.no_grad():
     maps_c1 = classic.c1(digit)[0]
     maps_c3 = classic.c3(classic.s2(classic.act(classic.c1(digit))))[0]
